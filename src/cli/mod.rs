@@ -1,0 +1,8 @@
+//! One module per subcommand.
+pub mod bench;
+pub mod coherence;
+pub mod corpus;
+pub mod data;
+pub mod log;
+pub mod reproduce;
+pub mod train;

@@ -1,0 +1,1 @@
+//! Downloading the standard corpora (to be written).

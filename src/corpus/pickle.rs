@@ -1,0 +1,1 @@
+//! A small reader for the pickles ProdLDA ships (to be written).

@@ -1,0 +1,182 @@
+use serde::{Deserialize, Serialize};
+
+/// Which contrastive term the generator adds to its adversarial loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Variant {
+    /// Plain bidirectional adversarial training: no contrastive term.
+    Bat,
+    /// Projection head vs the embedding row of argmax theta (log section 1).
+    Hard,
+    /// Projection head vs the theta-weighted sum of topic embeddings (log section 2).
+    #[serde(rename = "mean")]
+    MeanWeighted,
+    /// Word-embedding document (sum_v G(theta)_v E_word[v]) vs the theta-weighted topic embedding
+    /// (the later variant, 200-dimensional embeddings).
+    Word,
+}
+
+impl std::str::FromStr for Variant {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "bat" => Ok(Variant::Bat),
+            "hard" => Ok(Variant::Hard),
+            "mean" => Ok(Variant::MeanWeighted),
+            "word" => Ok(Variant::Word),
+            o => Err(format!("unknown variant `{o}` (expected bat, hard, mean or word)")),
+        }
+    }
+}
+
+impl std::fmt::Display for Variant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Variant::Bat => "bat",
+            Variant::Hard => "hard",
+            Variant::MeanWeighted => "mean",
+            Variant::Word => "word",
+        })
+    }
+}
+
+/// The optimiser of every network. The log used Adam throughout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Optimizer {
+    /// Adam (Kingma & Ba), PyTorch's semantics, no weight decay.
+    #[default]
+    Adam,
+}
+
+/// Every hyper-parameter of a run. Defaults are the log's shared table (batch 256, clip 0.01,
+/// lr 1e-4, betas (0.5, 0.999), n_critic 5, Adam, temperature 0.5).
+///
+/// ```
+/// use gcatm::train::{TrainConfig, Variant};
+/// let cfg = TrainConfig { topics: 50, variant: Variant::Hard, ..TrainConfig::default() };
+/// let json = serde_json::to_string(&cfg).unwrap();
+/// assert_eq!(serde_json::from_str::<TrainConfig>(&json).unwrap(), cfg);
+/// assert_eq!(cfg.generator_lr(), 1e-4);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrainConfig {
+    /// Number of topics K.
+    pub topics: usize,
+    /// Hidden width H of every network.
+    pub hidden: usize,
+    /// Documents per batch.
+    pub batch_size: usize,
+    /// Critic weights are clamped to [-clip, clip] after each critic step.
+    pub clip: f64,
+    /// Learning rate of the encoder and the critic (the generator's is scaled by `g_lr_scale`).
+    pub lr: f64,
+    /// Adam's beta_1.
+    pub beta_1: f64,
+    /// Adam's beta_2.
+    pub beta_2: f64,
+    /// The generator and the encoder are trained every n_critic-th iteration.
+    pub n_critic: usize,
+    /// The optimiser (Adam).
+    pub optimizer: Optimizer,
+    /// InfoNCE temperature tau.
+    pub temperature: f64,
+    /// The generator's learning rate is `lr * g_lr_scale` (0.01 is the log's "lr/100").
+    pub g_lr_scale: f64,
+    /// Which contrastive term the generator uses.
+    pub variant: Variant,
+    /// Weight of the InfoNCE term in the generator's loss.
+    pub contrastive_weight: f64,
+    /// Output size of the projection head (hard and mean variants).
+    pub projection_dim: usize,
+    /// Size of the word and topic embeddings of the word variant.
+    pub word_embedding_dim: usize,
+    /// Dirichlet prior concentration per topic; `None` means 1/K.
+    pub alpha: Option<f64>,
+    /// Number of epochs.
+    pub epochs: usize,
+    /// Evaluate every this many epochs (0: never during training).
+    pub eval_every: usize,
+    /// Top words per topic used for coherence.
+    pub top_n: usize,
+    /// Random seed of initialisation, prior and batch order.
+    pub seed: u64,
+    /// Device: `cpu`, `cuda`, `cuda:N` or `auto`.
+    pub device: String,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            topics: 20,
+            hidden: 1024,
+            batch_size: 256,
+            clip: 0.01,
+            lr: 1e-4,
+            beta_1: 0.5,
+            beta_2: 0.999,
+            n_critic: 5,
+            optimizer: Optimizer::Adam,
+            temperature: 0.5,
+            g_lr_scale: 1.0,
+            variant: Variant::MeanWeighted,
+            contrastive_weight: 1.0,
+            projection_dim: 128,
+            word_embedding_dim: 200,
+            alpha: None,
+            epochs: 100,
+            eval_every: 10,
+            top_n: 10,
+            seed: 0,
+            device: "cpu".to_string(),
+        }
+    }
+}
+
+impl TrainConfig {
+    /// The prior's concentration per topic (1/K unless set).
+    pub fn alpha(&self) -> f64 {
+        self.alpha.unwrap_or(1.0 / self.topics as f64)
+    }
+
+    /// The generator's learning rate.
+    pub fn generator_lr(&self) -> f64 {
+        self.lr * self.g_lr_scale
+    }
+
+    /// Checks the values a run cannot start with.
+    pub fn validate(&self) -> Result<(), String> {
+        let positive = [
+            ("topics", self.topics as f64),
+            ("hidden", self.hidden as f64),
+            ("batch_size", self.batch_size as f64),
+            ("n_critic", self.n_critic as f64),
+            ("lr", self.lr),
+            ("temperature", self.temperature),
+            ("g_lr_scale", self.g_lr_scale),
+            ("clip", self.clip),
+            ("top_n", self.top_n as f64),
+        ];
+        for (name, v) in positive {
+            if !(v > 0.0 && v.is_finite()) {
+                return Err(format!("{name} must be positive, got {v}"));
+            }
+        }
+        if !(0.0..1.0).contains(&self.beta_1) || !(0.0..1.0).contains(&self.beta_2) {
+            return Err(format!(
+                "betas must lie in [0, 1), got ({}, {})",
+                self.beta_1, self.beta_2
+            ));
+        }
+        if let Some(a) = self.alpha {
+            if !(a > 0.0 && a.is_finite()) {
+                return Err(format!("alpha must be positive, got {a}"));
+            }
+        }
+        if self.batch_size < 2 && self.variant != Variant::Bat {
+            return Err("InfoNCE needs a batch of at least 2 documents".into());
+        }
+        Ok(())
+    }
+}

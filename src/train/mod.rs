@@ -1,0 +1,3 @@
+//! Training: the configuration, the step API, the history and checkpoints.
+mod config;
+pub use config::{Optimizer, TrainConfig, Variant};
