@@ -24,9 +24,7 @@ impl std::str::FromStr for Variant {
             "hard" => Ok(Variant::Hard),
             "mean" => Ok(Variant::MeanWeighted),
             "word" => Ok(Variant::Word),
-            o => Err(format!(
-                "unknown variant `{o}` (expected bat, hard, mean or word)"
-            )),
+            o => Err(format!("unknown variant `{o}` (expected bat, hard, mean or word)")),
         }
     }
 }
