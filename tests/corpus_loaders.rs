@@ -32,7 +32,9 @@ fn topmost_20ng_train() {
     assert_eq!(c.tokens(), NG_TRAIN_TOKENS);
     let (offsets, ids, _) = c.csr();
     for d in 0..c.n_docs() {
-        assert!(ids[offsets[d]..offsets[d + 1]].windows(2).all(|w| w[0] < w[1]));
+        assert!(ids[offsets[d]..offsets[d + 1]]
+            .windows(2)
+            .all(|w| w[0] < w[1]));
     }
 }
 
@@ -48,7 +50,10 @@ fn topmost_20ng_test_and_all() {
     assert_eq!(all.tokens(), NG_TRAIN_TOKENS + NG_TEST_TOKENS);
     // Train first, then test.
     assert_eq!(all.doc(NG_TRAIN_DOCS), test.doc(0));
-    assert_eq!(all.labels().unwrap()[NG_TRAIN_DOCS], test.labels().unwrap()[0]);
+    assert_eq!(
+        all.labels().unwrap()[NG_TRAIN_DOCS],
+        test.labels().unwrap()[0]
+    );
 }
 
 #[test]
@@ -65,7 +70,10 @@ fn restrict_20ng_to_20news_clean_vocab() {
     assert_eq!(r.tokens(), NG_TRAIN_RESTRICTED_TOKENS);
     let test = load_topmost(&root.join("20ng"), Split::Test).unwrap();
     let rt = test.restrict_to(&vocab).unwrap();
-    assert_eq!((rt.n_docs(), rt.tokens()), (NG_TEST_DOCS, NG_TEST_RESTRICTED_TOKENS));
+    assert_eq!(
+        (rt.n_docs(), rt.tokens()),
+        (NG_TEST_DOCS, NG_TEST_RESTRICTED_TOKENS)
+    );
     // The restricted corpus keeps 20NG's column order.
     let words = r.vocab().words();
     assert!(words.windows(2).all(|w| w[0] < w[1]));
@@ -80,7 +88,10 @@ fn prodlda_sample_valid() {
     assert_eq!(c.tokens(), SAMPLE_TOKENS);
     assert!(c.labels().is_none());
     let (c, dropped) = c.drop_empty().unwrap();
-    assert_eq!((c.n_docs(), dropped), (102 - SAMPLE_EMPTY_DOCS, SAMPLE_EMPTY_DOCS));
+    assert_eq!(
+        (c.n_docs(), dropped),
+        (102 - SAMPLE_EMPTY_DOCS, SAMPLE_EMPTY_DOCS)
+    );
     // Same through the auto-detecting entry point.
     assert_eq!(detect_format(&dir).unwrap(), Format::ProdLda);
     let auto = Corpus::load(&dir, Format::Auto, Split::All).unwrap();
@@ -138,7 +149,11 @@ fn prodlda_generated_every_inner_encoding() {
         write_prodlda_dir(tmp.path(), &words, &files, style);
         let c = load_prodlda(tmp.path(), Split::Train).unwrap();
         assert_eq!(c.n_docs(), 3, "{style:?}");
-        assert_eq!(c.doc(0), (&[0u32, 2, 3][..], &[1.0f32, 2.0, 1.0][..]), "{style:?}");
+        assert_eq!(
+            c.doc(0),
+            (&[0u32, 2, 3][..], &[1.0f32, 2.0, 1.0][..]),
+            "{style:?}"
+        );
         assert_eq!(c.doc(1), (&[1u32][..], &[1.0f32][..]));
         assert_eq!(c.doc_len(2), 0.0);
         let t = load_prodlda(tmp.path(), Split::Test).unwrap();
@@ -183,7 +198,14 @@ fn topmost_generated_layouts() {
         [3, 3],
         true,
     );
-    write_csr_npz(&dir.join("test_bow.npz"), &[5], &[1], &[0, 1], [1, 3], false);
+    write_csr_npz(
+        &dir.join("test_bow.npz"),
+        &[5],
+        &[1],
+        &[0, 1],
+        [1, 3],
+        false,
+    );
     std::fs::write(dir.join("train_labels.txt"), "0\n1\n1\n").unwrap();
     let c = load_topmost(dir, Split::Train).unwrap();
     assert_eq!(c.doc(0), (&[0u32, 2][..], &[2.0f32, 4.0][..]));
@@ -259,7 +281,10 @@ fn text_folder_and_labelled_folders() {
     assert_eq!(c.doc(0), (&[0u32, 1][..], &[1.0f32, 1.0][..])); // a.txt first
 
     let classes = tmp.path().join("classes");
-    for (class, docs) in [("sci.space", ["orbit rocket", "moon orbit"]), ("rec.autos", ["engine", "brake engine"])] {
+    for (class, docs) in [
+        ("sci.space", ["orbit rocket", "moon orbit"]),
+        ("rec.autos", ["engine", "brake engine"]),
+    ] {
         let d = classes.join(class);
         std::fs::create_dir_all(&d).unwrap();
         for (i, text) in docs.iter().enumerate() {
@@ -314,12 +339,12 @@ fn tokenizer_settings() {
         t.tokenize("Über-cool naïve cafés, 42 x's; THE end"),
         vec!["über", "cool", "naïve", "cafés", "end"]
     );
+    assert_eq!(t.clone().max_len(4).tokenize("tiny enormous"), vec!["tiny"]);
     assert_eq!(
-        t.clone().max_len(4).tokenize("tiny enormous"),
-        vec!["tiny"]
-    );
-    assert_eq!(
-        t.clone().lowercase(false).stop_words(["Moon"]).tokenize("The Moon rises"),
+        t.clone()
+            .lowercase(false)
+            .stop_words(["Moon"])
+            .tokenize("The Moon rises"),
         vec!["The", "rises"]
     );
 }

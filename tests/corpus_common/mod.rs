@@ -12,7 +12,10 @@ pub fn data_root() -> PathBuf {
     let fallback = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
     let (root, how) = match std::env::var_os("GCATM_DATA") {
         Some(v) if !v.is_empty() => (PathBuf::from(v), "$GCATM_DATA"),
-        _ => (fallback, "<CARGO_MANIFEST_DIR>/../shared/data (GCATM_DATA is not set)"),
+        _ => (
+            fallback,
+            "<CARGO_MANIFEST_DIR>/../shared/data (GCATM_DATA is not set)",
+        ),
     };
     assert!(
         root.join("20ng").is_dir() && root.join("20news_clean_sample").is_dir(),
@@ -33,6 +36,9 @@ pub fn err_text<T: std::fmt::Debug, E: std::fmt::Display>(r: Result<T, E>) -> St
 
 /// Asserts that `msg` names `file` (its file name) and contains every one of `words`.
 pub fn assert_names(msg: &str, file: &Path, words: &[&str]) {
+    if std::env::var_os("SHOW_ERRORS").is_some() {
+        eprintln!("{msg}");
+    }
     let name = file.file_name().unwrap().to_string_lossy();
     assert!(msg.contains(&*name), "error does not name {name}: {msg}");
     for w in words {
@@ -59,7 +65,8 @@ pub fn write_csr_npz(
         .unwrap();
     npz.add_array("indptr", &Array1::from(indptr.to_vec()))
         .unwrap();
-    npz.add_array("shape", &Array1::from(shape.to_vec())).unwrap();
+    npz.add_array("shape", &Array1::from(shape.to_vec()))
+        .unwrap();
     npz.add_array("data", &Array1::from(data.to_vec())).unwrap();
     npz.finish().unwrap();
 }
@@ -119,7 +126,8 @@ fn dtype(p: &mut Vec<u8>, descr: &str, order: &str, memo: u8) {
 
 /// The pickle (protocol 2) of the object array, as NumPy writes it.
 pub fn prodlda_pickle(docs: &[Vec<i64>], style: InnerStyle) -> Vec<u8> {
-    let mut p = b"\x80\x02cnumpy.core.multiarray\n_reconstruct\nq\x01cnumpy\nndarray\nq\x02".to_vec();
+    let mut p =
+        b"\x80\x02cnumpy.core.multiarray\n_reconstruct\nq\x01cnumpy\nndarray\nq\x02".to_vec();
     // The outer array: _reconstruct(ndarray, (0,), b'b'), BUILD (1, (n,), dtype('O8'), False, [...]).
     p.extend_from_slice(b"K\x00\x85U\x01b\x87Rq\x03(K\x01");
     int(&mut p, docs.len() as i64);
