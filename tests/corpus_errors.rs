@@ -128,7 +128,8 @@ fn csr_parts_disagree_with_shape() {
     let tmp = tempfile::tempdir().unwrap();
     topmost_dir(tmp.path());
     let npz = tmp.path().join("train_bow.npz");
-    let cases: Vec<(&[i64], &[i32], &[i32], [i64; 2], &str)> = vec![
+    type Case<'a> = (&'a [i64], &'a [i32], &'a [i32], [i64; 2], &'a str);
+    let cases: Vec<Case> = vec![
         (
             &[1, 2, 3],
             &[0, 2, 1],
@@ -333,7 +334,7 @@ fn truncated_and_corrupt_npy() {
     }
     // A non-object .npy.
     let mut header = "{'descr': '<i8', 'fortran_order': False, 'shape': (1,), }".to_string();
-    while (11 + header.len()) % 64 != 0 {
+    while !(11 + header.len()).is_multiple_of(64) {
         header.push(' ');
     }
     header.push('\n');
@@ -439,8 +440,7 @@ fn uci_bad_headers_and_lines() {
     std::fs::remove_file(&docword).unwrap();
     let gz = dir.join("docword.x.txt.gz");
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    enc.write_all("2\n2\n3\n1 1 1\n1 2 1\n2 2 1\n".repeat(1).as_bytes())
-        .unwrap();
+    enc.write_all(b"2\n2\n3\n1 1 1\n1 2 1\n2 2 1\n").unwrap();
     let bytes = enc.finish().unwrap();
     std::fs::write(&gz, &bytes[..bytes.len() - 12]).unwrap();
     let msg = err_text(load_uci(dir));

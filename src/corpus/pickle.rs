@@ -629,7 +629,7 @@ impl<'a> Machine<'a> {
 }
 
 fn pairs(items: Vec<Value>) -> Result<Vec<(Value, Value)>, String> {
-    if items.len() % 2 != 0 {
+    if !items.len().is_multiple_of(2) {
         return Err("a dict needs an even number of items".into());
     }
     let mut out = Vec::with_capacity(items.len() / 2);

@@ -164,9 +164,7 @@ impl PlantedCorpusBuilder {
                 for (i, z) in zipf.iter().enumerate() {
                     p[t * wpt + i] = ((1.0 - bg_mass) * z / zsum) as f32;
                 }
-                for w in k * wpt..v {
-                    p[w] = (bg_mass / background as f64) as f32;
-                }
+                p[k * wpt..].fill((bg_mass / background as f64) as f32);
                 p
             })
             .collect();

@@ -91,7 +91,7 @@ pub fn prodlda_npy(docs: &[Vec<i64>], style: InnerStyle) -> Vec<u8> {
         "{{'descr': '|O', 'fortran_order': False, 'shape': ({},), }}",
         docs.len()
     );
-    while (10 + header.len() + 1) % 64 != 0 {
+    while !(10 + header.len() + 1).is_multiple_of(64) {
         header.push(' ');
     }
     header.push('\n');
