@@ -477,3 +477,137 @@ fn empty_and_duplicate_vocab_files() {
     std::fs::write(&v, "a\nb\na\n").unwrap();
     assert_names(&err_text(read_vocab_file(&v)), &v, &["`a` appears twice"]);
 }
+
+/// A tiny deterministic generator for the mutation tests (no extra dependency).
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) as usize
+    }
+}
+
+#[test]
+fn no_panic_on_any_truncation_or_byte_flip() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // ProdLDA: every prefix and random byte flips of a generated file, in all inner encodings.
+    let docs = vec![vec![0, 1, 1, -1], vec![2], vec![]];
+    std::fs::write(dir.join("vocab.pkl"), vocab_pickle(&["a", "b", "c"])).unwrap();
+    let mut rng = Lcg(7);
+    for style in [
+        InnerStyle::Py2Bytes,
+        InnerStyle::Py3Codecs,
+        InnerStyle::Objects,
+    ] {
+        let good = prodlda_npy(&docs, style);
+        for cut in (0..good.len()).step_by(3) {
+            std::fs::write(dir.join("train.txt.npy"), &good[..cut]).unwrap();
+            assert!(load_prodlda(dir, Split::Train).is_err());
+        }
+        for _ in 0..100 {
+            let mut bad = good.clone();
+            for _ in 0..1 + rng.next() % 3 {
+                let at = rng.next() % bad.len();
+                bad[at] = rng.next() as u8;
+            }
+            std::fs::write(dir.join("train.txt.npy"), &bad).unwrap();
+            let _ = load_prodlda(dir, Split::Train);
+        }
+    }
+    // Pickled vocabulary.
+    let good = vocab_pickle(&["apple", "pear", "plum"]);
+    for cut in 0..good.len() {
+        std::fs::write(dir.join("vocab.pkl"), &good[..cut]).unwrap();
+        assert!(read_pickled_vocab(&dir.join("vocab.pkl")).is_err());
+    }
+    for _ in 0..300 {
+        let mut bad = good.clone();
+        let at = rng.next() % bad.len();
+        bad[at] = rng.next() as u8;
+        std::fs::write(dir.join("vocab.pkl"), &bad).unwrap();
+        let _ = read_pickled_vocab(&dir.join("vocab.pkl"));
+    }
+    // TopMost .npz, stored and compressed.
+    let t = tempfile::tempdir().unwrap();
+    topmost_dir(t.path());
+    let npz = t.path().join("train_bow.npz");
+    for compressed in [false, true] {
+        write_csr_npz(
+            &npz,
+            &[1, 2, 3],
+            &[0, 2, 1],
+            &[0, 2, 2, 3],
+            [3, 3],
+            compressed,
+        );
+        let good = std::fs::read(&npz).unwrap();
+        for cut in (0..good.len()).step_by(7) {
+            std::fs::write(&npz, &good[..cut]).unwrap();
+            assert!(load_topmost(t.path(), Split::Train).is_err());
+        }
+        for _ in 0..150 {
+            let mut bad = good.clone();
+            let at = rng.next() % bad.len();
+            bad[at] = rng.next() as u8;
+            std::fs::write(&npz, &bad).unwrap();
+            let _ = load_topmost(t.path(), Split::Train);
+        }
+    }
+}
+
+#[test]
+fn npz_format_entry_and_forged_headers() {
+    let tmp = tempfile::tempdir().unwrap();
+    topmost_dir(tmp.path());
+    let npz = tmp.path().join("train_bow.npz");
+    // A stored archive with scipy's `format` entry reads like the compressed ones.
+    write_stored_zip(&npz, &csr_entries("csr"));
+    let c = load_topmost(tmp.path(), Split::Train).unwrap();
+    assert_eq!(c.doc(0), (&[0u32, 2][..], &[1.0f32, 2.0][..]));
+    // A CSC matrix is refused rather than read transposed.
+    write_stored_zip(&npz, &csr_entries("csc"));
+    let msg = err_text(load_topmost(tmp.path(), Split::Train));
+    assert_names(&msg, &npz, &["`csc` sparse matrix", "expected `csr`"]);
+    // A header that claims far more data than its entry holds is refused before any allocation.
+    let mut entries = csr_entries("csr");
+    entries[4].1 = npy_bytes("<i8", "(40000000000,)", &le_bytes(&[1, 2, 3], 8));
+    write_stored_zip(&npz, &entries);
+    let msg = err_text(load_topmost(tmp.path(), Split::Train));
+    assert_names(
+        &msg,
+        &npz,
+        &[
+            "the array `data` claims shape [40000000000]",
+            "holds only 24 bytes",
+        ],
+    );
+    // An int32 `data` array and uint8 `indices` are read too.
+    let mut entries = csr_entries("csr");
+    entries[4].1 = npy_bytes("<i4", "(3,)", &le_bytes(&[1, 2, 3], 4));
+    entries[0].1 = npy_bytes("|u1", "(3,)", &[0, 2, 1]);
+    write_stored_zip(&npz, &entries);
+    let c = load_topmost(tmp.path(), Split::Train).unwrap();
+    assert_eq!(c.tokens(), 6.0);
+    // Float data, as a tf-idf matrix would be saved.
+    let mut entries = csr_entries("csr");
+    let floats: Vec<u8> = [0.5f64, 1.5, 2.0]
+        .iter()
+        .flat_map(|f| f.to_le_bytes())
+        .collect();
+    entries[4].1 = npy_bytes("<f8", "(3,)", &floats);
+    write_stored_zip(&npz, &entries);
+    assert_eq!(
+        load_topmost(tmp.path(), Split::Train).unwrap().tokens(),
+        4.0
+    );
+    // A 2-D `indices` array.
+    let mut entries = csr_entries("csr");
+    entries[0].1 = npy_bytes("<i4", "(3, 1)", &le_bytes(&[0, 2, 1], 4));
+    write_stored_zip(&npz, &entries);
+    let msg = err_text(load_topmost(tmp.path(), Split::Train));
+    assert_names(&msg, &npz, &["`indices` has 2 dimensions, expected 1"]);
+}

@@ -8,6 +8,7 @@
 mod batcher;
 mod error;
 pub mod fetch;
+mod npy;
 mod pickle;
 mod planted;
 mod prodlda;

@@ -1,5 +1,6 @@
 //! The ProdLDA `20news_clean` layout: `{train,test,valid}.txt.npy` (pickled NumPy object arrays of
 //! per-document token-id arrays) and `vocab.pkl` (a pickled dict word -> id).
+use super::npy::{header_field, npy_header};
 use super::pickle::{self, Value};
 use super::{Corpus, CorpusError, Split, Vocab};
 use std::path::{Path, PathBuf};
@@ -187,42 +188,6 @@ fn doc_token_ids(doc: &Value) -> Result<Vec<Option<i64>>, String> {
             other.kind()
         )),
     }
-}
-
-/// Splits an `.npy` file into its header dictionary text and its data.
-fn npy_header(bytes: &[u8]) -> Result<(&str, &[u8]), String> {
-    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
-        return Err("not a NumPy .npy file (bad magic bytes)".into());
-    }
-    let (len, start): (usize, usize) = match bytes[6] {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        2 | 3 => {
-            if bytes.len() < 12 {
-                return Err("the .npy header is truncated".into());
-            }
-            (
-                u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
-                12,
-            )
-        }
-        v => return Err(format!("unsupported .npy format version {v}")),
-    };
-    let end = start
-        .checked_add(len)
-        .filter(|&e| e <= bytes.len())
-        .ok_or("the .npy header is truncated")?;
-    let header =
-        std::str::from_utf8(&bytes[start..end]).map_err(|_| "the .npy header is not text")?;
-    Ok((header, &bytes[end..]))
-}
-
-/// The string value of `key` in an `.npy` header dictionary (`{'descr': '|O', ...}`).
-fn header_field(header: &str, key: &str) -> Option<String> {
-    let at = header.find(&format!("'{key}'"))? + key.len() + 2;
-    let rest = header[at..].trim_start().strip_prefix(':')?.trim_start();
-    let q = rest.chars().next().filter(|&c| c == '\'' || c == '"')?;
-    let rest = &rest[1..];
-    Some(rest[..rest.find(q)?].to_string())
 }
 
 /// Reads a pickled vocabulary: a dict word -> id (as ProdLDA's `vocab.pkl`), a dict id -> word, or

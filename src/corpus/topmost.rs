@@ -1,5 +1,6 @@
 //! The TopMost / ECRTM layout: `{train,test}_bow.npz` (scipy CSR matrices), `vocab.txt` and
 //! optional `{train,test}_labels.txt`.
+use super::npy::npz_preflight;
 use super::{read_vocab_file, Corpus, CorpusError, Split, Vocab};
 use ndarray::Array1;
 use ndarray_npy::{NpzReader, ReadNpyError, ReadNpzError, ReadableElement};
@@ -50,6 +51,17 @@ fn load_part(dir: &Path, part: &str, vocab: &Vocab) -> Result<Corpus, CorpusErro
 /// Reads a scipy CSR `.npz` whose columns are the words of `vocab`.
 pub(crate) fn read_csr_npz(path: &Path, vocab: &Vocab) -> Result<Corpus, CorpusError> {
     let bytes = std::fs::read(path).map_err(|e| CorpusError::io(path, e))?;
+    let format = npz_preflight(&bytes, &["data", "indices", "indptr", "shape"])
+        .map_err(|m| CorpusError::format(path, m))?;
+    if let Some(f) = format.filter(|f| f != "csr") {
+        return Err(CorpusError::format(
+            path,
+            format!(
+                "the archive holds a `{f}` sparse matrix; expected `csr` (save it with \
+                 scipy.sparse.save_npz(path, matrix.tocsr()))"
+            ),
+        ));
+    }
     let mut npz = NpzReader::new(Cursor::new(bytes)).map_err(|e| {
         CorpusError::format(path, format!("not a readable .npz (zip) archive: {e}"))
     })?;

@@ -221,3 +221,90 @@ pub fn write_prodlda_dir(
         std::fs::write(dir.join(name), prodlda_npy(docs, style)).unwrap();
     }
 }
+
+/// An `.npy` file (version 1.0) with the given descriptor, shape text (e.g. `"(3,)"`) and raw data.
+pub fn npy_bytes(descr: &str, shape: &str, data: &[u8]) -> Vec<u8> {
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    while !(10 + header.len() + 1).is_multiple_of(64) {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(data);
+    out
+}
+
+/// Little-endian bytes of integers, `width` bytes each.
+pub fn le_bytes(values: &[i64], width: usize) -> Vec<u8> {
+    values
+        .iter()
+        .flat_map(|v| v.to_le_bytes()[..width].to_vec())
+        .collect()
+}
+
+/// A zip archive of stored (uncompressed) entries, as `numpy.savez` writes: lets a test put any
+/// `.npy` (a `|S3` format entry, a forged header) into an `.npz`.
+pub fn write_stored_zip(path: &Path, entries: &[(&str, Vec<u8>)]) {
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for (name, data) in entries {
+        let mut crc = flate2::Crc::new();
+        crc.update(data);
+        let offset = out.len() as u32;
+        let mut fixed = Vec::new();
+        fixed.extend_from_slice(&20u16.to_le_bytes()); // version needed
+        fixed.extend_from_slice(&0u16.to_le_bytes()); // flags
+        fixed.extend_from_slice(&0u16.to_le_bytes()); // stored
+        fixed.extend_from_slice(&0u16.to_le_bytes()); // time
+        fixed.extend_from_slice(&0x21u16.to_le_bytes()); // date
+        fixed.extend_from_slice(&crc.sum().to_le_bytes());
+        fixed.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        fixed.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        fixed.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        fixed.extend_from_slice(&0u16.to_le_bytes()); // extra
+        out.extend_from_slice(b"PK\x03\x04");
+        out.extend_from_slice(&fixed);
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(data);
+        central.extend_from_slice(b"PK\x01\x02");
+        central.extend_from_slice(&20u16.to_le_bytes()); // version made by
+        central.extend_from_slice(&fixed);
+        central.extend_from_slice(&[0u8; 10]); // comment len, disk, attributes
+        central.extend_from_slice(&offset.to_le_bytes());
+        central.extend_from_slice(name.as_bytes());
+    }
+    let cd_offset = out.len() as u32;
+    out.extend_from_slice(&central);
+    out.extend_from_slice(b"PK\x05\x06\0\0\0\0");
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(central.len() as u32).to_le_bytes());
+    out.extend_from_slice(&cd_offset.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    std::fs::write(path, out).unwrap();
+}
+
+/// The entries of a 3 x 3 CSR matrix (`format` text as given) for [`write_stored_zip`].
+pub fn csr_entries(format: &str) -> Vec<(&'static str, Vec<u8>)> {
+    vec![
+        (
+            "indices.npy",
+            npy_bytes("<i4", "(3,)", &le_bytes(&[0, 2, 1], 4)),
+        ),
+        (
+            "indptr.npy",
+            npy_bytes("<i4", "(4,)", &le_bytes(&[0, 2, 2, 3], 4)),
+        ),
+        (
+            "format.npy",
+            npy_bytes(&format!("|S{}", format.len()), "()", format.as_bytes()),
+        ),
+        ("shape.npy", npy_bytes("<i8", "(2,)", &le_bytes(&[3, 3], 8))),
+        (
+            "data.npy",
+            npy_bytes("<i8", "(3,)", &le_bytes(&[1, 2, 3], 8)),
+        ),
+    ]
+}
