@@ -147,6 +147,17 @@ fn stats_errors_exit_nonzero_with_the_file() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/corpus"));
     assert!(out.stdout.is_empty());
+    let out = gcatm(&[
+        "corpus",
+        "stats",
+        "no_such_corpus",
+        "--data-dir",
+        "/nowhere",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/nowhere/no_such_corpus"), "{err}");
+    assert!(err.contains("GCATM_DATA"), "{err}");
 }
 
 #[test]

@@ -73,6 +73,15 @@ pub fn run(args: CorpusArgs) -> anyhow::Result<()> {
 
 fn stats(a: StatsArgs) -> anyhow::Result<()> {
     let path = fetch::resolve(&a.path, a.data_dir.as_deref());
+    if !path.exists() && a.path.is_relative() {
+        let looked = fetch::data_dir(a.data_dir.as_deref()).join(&a.path);
+        anyhow::bail!(
+            "{}: no such file or folder, nor {} (the data folder comes from --data-dir, then \
+             $GCATM_DATA, then ./data; `gcatm data fetch` downloads the standard corpora)",
+            a.path.display(),
+            looked.display()
+        );
+    }
     let format = match a.format {
         FormatArg::Auto => gcatm::corpus::detect_format(&path)?,
         FormatArg::Topmost => Format::TopMost,
