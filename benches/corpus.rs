@@ -1,1 +1,51 @@
-fn main() {}
+//! Loading 20NG (train + test, TopMost layout) and restricting it to the 1883 words it shares with
+//! the `20news_clean` vocabulary: what every run on the stand-in corpus does first.
+//!
+//! Data: `$GCATM_DATA`, else `<crate>/../shared/data`.
+use criterion::{criterion_group, criterion_main, Criterion};
+use gcatm::corpus::{load_topmost, read_vocab_file, Split};
+use std::hint::black_box;
+use std::path::PathBuf;
+
+fn data_root() -> PathBuf {
+    match std::env::var_os("GCATM_DATA") {
+        Some(v) if !v.is_empty() => PathBuf::from(v),
+        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"),
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let root = data_root();
+    let ng = root.join("20ng");
+    let vocab_pkl = root.join("20news_clean_sample/vocab.pkl");
+    assert!(
+        ng.is_dir() && vocab_pkl.is_file(),
+        "benchmark data not found under {}: set GCATM_DATA to the folder holding 20ng/ and \
+         20news_clean_sample/",
+        root.display()
+    );
+    let mut g = c.benchmark_group("corpus");
+    g.sample_size(20);
+    g.bench_function("load_20ng_train_test", |b| {
+        b.iter(|| {
+            let train = load_topmost(&ng, Split::Train).unwrap();
+            let test = load_topmost(&ng, Split::Test).unwrap();
+            black_box((train.nnz(), test.nnz()))
+        })
+    });
+    g.bench_function("load_20ng_train_test_restrict_1883", |b| {
+        b.iter(|| {
+            let vocab = read_vocab_file(&vocab_pkl).unwrap();
+            let train = load_topmost(&ng, Split::Train).unwrap();
+            let test = load_topmost(&ng, Split::Test).unwrap();
+            let (train, _) = train.restrict_to(&vocab).unwrap().drop_empty().unwrap();
+            let (test, _) = test.restrict_to(&vocab).unwrap().drop_empty().unwrap();
+            assert_eq!(train.vocab_size(), 1883);
+            black_box((train.nnz(), test.nnz()))
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
