@@ -299,11 +299,7 @@ impl Corpus {
     }
 
     /// Loads a corpus folder (or a text file) in the given layout; [`Format::Auto`] looks at the files.
-    pub fn load(
-        path: &Path,
-        format: Format,
-        split: Split,
-    ) -> Result<Corpus, CorpusError> {
+    pub fn load(path: &Path, format: Format, split: Split) -> Result<Corpus, CorpusError> {
         let format = match format {
             Format::Auto => detect_format(path)?,
             f => f,

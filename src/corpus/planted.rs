@@ -6,34 +6,145 @@ use rand_distr::{Distribution, Gamma, Poisson};
 /// Twenty themes of ten real words each: the first words of the planted topics, so that a
 /// recovered topic can be read at a glance.
 const THEMES: [[&str; 10]; 20] = [
-    ["orbit", "rocket", "launch", "nasa", "moon", "shuttle", "satellite", "planet", "mission", "astronaut"],
-    ["hockey", "goal", "season", "team", "player", "league", "coach", "score", "playoff", "puck"],
-    ["church", "faith", "prayer", "bible", "gospel", "priest", "heaven", "sin", "belief", "worship"],
-    ["engine", "wheel", "brake", "tire", "clutch", "gear", "sedan", "fuel", "driver", "dealer"],
-    ["disk", "drive", "memory", "chip", "cpu", "cache", "motherboard", "bios", "controller", "jumper"],
-    ["doctor", "patient", "disease", "vaccine", "clinic", "symptom", "therapy", "nurse", "dose", "cancer"],
-    ["court", "judge", "lawyer", "trial", "verdict", "jury", "appeal", "statute", "lawsuit", "witness"],
-    ["bread", "butter", "cheese", "recipe", "oven", "flour", "sugar", "salad", "soup", "spice"],
-    ["guitar", "melody", "chord", "drum", "concert", "album", "singer", "rhythm", "piano", "tempo"],
-    ["rain", "storm", "cloud", "thunder", "forecast", "humidity", "breeze", "snow", "frost", "drought"],
-    ["garden", "seed", "soil", "flower", "compost", "tulip", "shrub", "weed", "harvest", "pruning"],
-    ["ocean", "wave", "coral", "reef", "whale", "tide", "shark", "sailor", "harbor", "anchor"],
-    ["bank", "loan", "interest", "mortgage", "credit", "deposit", "savings", "debt", "lender", "equity"],
-    ["school", "teacher", "pupil", "lesson", "exam", "classroom", "homework", "grade", "tutor", "syllabus"],
-    ["film", "actor", "director", "scene", "camera", "studio", "premiere", "screenplay", "cinema", "sequel"],
-    ["farm", "tractor", "barn", "cattle", "wheat", "plough", "silo", "hay", "orchard", "dairy"],
-    ["paint", "canvas", "brush", "gallery", "sculpture", "portrait", "easel", "palette", "mural", "sketch"],
-    ["encryption", "key", "cipher", "privacy", "escrow", "clipper", "algorithm", "secure", "wiretap", "crypto"],
-    ["train", "railway", "station", "platform", "ticket", "locomotive", "carriage", "track", "conductor", "timetable"],
-    ["mountain", "summit", "climber", "rope", "glacier", "ridge", "trail", "altitude", "peak", "valley"],
+    [
+        "orbit",
+        "rocket",
+        "launch",
+        "nasa",
+        "moon",
+        "shuttle",
+        "satellite",
+        "planet",
+        "mission",
+        "astronaut",
+    ],
+    [
+        "hockey", "goal", "season", "team", "player", "league", "coach", "score", "playoff", "puck",
+    ],
+    [
+        "church", "faith", "prayer", "bible", "gospel", "priest", "heaven", "sin", "belief",
+        "worship",
+    ],
+    [
+        "engine", "wheel", "brake", "tire", "clutch", "gear", "sedan", "fuel", "driver", "dealer",
+    ],
+    [
+        "disk",
+        "drive",
+        "memory",
+        "chip",
+        "cpu",
+        "cache",
+        "motherboard",
+        "bios",
+        "controller",
+        "jumper",
+    ],
+    [
+        "doctor", "patient", "disease", "vaccine", "clinic", "symptom", "therapy", "nurse", "dose",
+        "cancer",
+    ],
+    [
+        "court", "judge", "lawyer", "trial", "verdict", "jury", "appeal", "statute", "lawsuit",
+        "witness",
+    ],
+    [
+        "bread", "butter", "cheese", "recipe", "oven", "flour", "sugar", "salad", "soup", "spice",
+    ],
+    [
+        "guitar", "melody", "chord", "drum", "concert", "album", "singer", "rhythm", "piano",
+        "tempo",
+    ],
+    [
+        "rain", "storm", "cloud", "thunder", "forecast", "humidity", "breeze", "snow", "frost",
+        "drought",
+    ],
+    [
+        "garden", "seed", "soil", "flower", "compost", "tulip", "shrub", "weed", "harvest",
+        "pruning",
+    ],
+    [
+        "ocean", "wave", "coral", "reef", "whale", "tide", "shark", "sailor", "harbor", "anchor",
+    ],
+    [
+        "bank", "loan", "interest", "mortgage", "credit", "deposit", "savings", "debt", "lender",
+        "equity",
+    ],
+    [
+        "school",
+        "teacher",
+        "pupil",
+        "lesson",
+        "exam",
+        "classroom",
+        "homework",
+        "grade",
+        "tutor",
+        "syllabus",
+    ],
+    [
+        "film",
+        "actor",
+        "director",
+        "scene",
+        "camera",
+        "studio",
+        "premiere",
+        "screenplay",
+        "cinema",
+        "sequel",
+    ],
+    [
+        "farm", "tractor", "barn", "cattle", "wheat", "plough", "silo", "hay", "orchard", "dairy",
+    ],
+    [
+        "paint",
+        "canvas",
+        "brush",
+        "gallery",
+        "sculpture",
+        "portrait",
+        "easel",
+        "palette",
+        "mural",
+        "sketch",
+    ],
+    [
+        "encryption",
+        "key",
+        "cipher",
+        "privacy",
+        "escrow",
+        "clipper",
+        "algorithm",
+        "secure",
+        "wiretap",
+        "crypto",
+    ],
+    [
+        "train",
+        "railway",
+        "station",
+        "platform",
+        "ticket",
+        "locomotive",
+        "carriage",
+        "track",
+        "conductor",
+        "timetable",
+    ],
+    [
+        "mountain", "summit", "climber", "rope", "glacier", "ridge", "trail", "altitude", "peak",
+        "valley",
+    ],
 ];
 
 /// Words every topic shares a little of: the background noise of a real corpus.
 const BACKGROUND: [&str; 40] = [
-    "thing", "people", "time", "year", "way", "day", "work", "part", "place", "case",
-    "point", "fact", "group", "number", "problem", "world", "question", "idea", "reason", "result",
-    "area", "kind", "side", "line", "end", "state", "example", "level", "order", "course",
-    "matter", "sense", "issue", "view", "form", "rest", "change", "detail", "week", "word",
+    "thing", "people", "time", "year", "way", "day", "work", "part", "place", "case", "point",
+    "fact", "group", "number", "problem", "world", "question", "idea", "reason", "result", "area",
+    "kind", "side", "line", "end", "state", "example", "level", "order", "course", "matter",
+    "sense", "issue", "view", "form", "rest", "change", "detail", "week", "word",
 ];
 
 const SYLLABLES: [&str; 16] = [
@@ -148,7 +259,11 @@ impl PlantedCorpusBuilder {
         let v = words.len();
         let vocab = Vocab::new(words).expect("planted words are unique by construction");
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-        let bg_mass = if background == 0 { 0.0 } else { self.background_mass };
+        let bg_mass = if background == 0 {
+            0.0
+        } else {
+            self.background_mass
+        };
         let zipf: Vec<f64> = (0..wpt).map(|i| 1.0 / (i as f64 + 2.0)).collect();
         let zsum: f64 = zipf.iter().sum();
         let topics: Vec<Vec<f32>> = (0..k)

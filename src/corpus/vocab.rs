@@ -71,7 +71,10 @@ pub fn read_vocab_file(path: &Path) -> Result<Vocab, CorpusError> {
         .filter(|l| !l.is_empty())
         .collect();
     if words.is_empty() {
-        return Err(CorpusError::format(path, "the vocabulary file holds no words"));
+        return Err(CorpusError::format(
+            path,
+            "the vocabulary file holds no words",
+        ));
     }
     Vocab::new(words).map_err(|e| CorpusError::format(path, e.to_string()))
 }

@@ -1,44 +1,5 @@
+use crate::model::Variant;
 use serde::{Deserialize, Serialize};
-
-/// Which contrastive term the generator adds to its adversarial loss.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Variant {
-    /// Plain bidirectional adversarial training: no contrastive term.
-    Bat,
-    /// Projection head vs the embedding row of argmax theta (log section 1).
-    Hard,
-    /// Projection head vs the theta-weighted sum of topic embeddings (log section 2).
-    #[serde(rename = "mean")]
-    MeanWeighted,
-    /// Word-embedding document (sum_v G(theta)_v E_word[v]) vs the theta-weighted topic embedding
-    /// (the later variant, 200-dimensional embeddings).
-    Word,
-}
-
-impl std::str::FromStr for Variant {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "bat" => Ok(Variant::Bat),
-            "hard" => Ok(Variant::Hard),
-            "mean" => Ok(Variant::MeanWeighted),
-            "word" => Ok(Variant::Word),
-            o => Err(format!("unknown variant `{o}` (expected bat, hard, mean or word)")),
-        }
-    }
-}
-
-impl std::fmt::Display for Variant {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Variant::Bat => "bat",
-            Variant::Hard => "hard",
-            Variant::MeanWeighted => "mean",
-            Variant::Word => "word",
-        })
-    }
-}
 
 /// The optimiser of every network. The log used Adam throughout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -1,0 +1,395 @@
+use super::adam::Adam;
+use super::history::{EpochRecord, History, IterationLosses};
+use super::{TrainConfig, TrainError};
+use crate::corpus::{Batch, Batcher, Corpus};
+use crate::loss;
+use crate::model::{
+    seeded_var_builder, trainable_vars, Bow, Critic, DirichletPrior, Encoder, Generator,
+    GeneratorOutput,
+};
+use candle_core::{Device, Tensor};
+use candle_nn::VarMap;
+use std::time::Instant;
+
+/// What the critic step computed that the generator and encoder steps of the same iteration
+/// reuse: the networks they come from have not changed in between, so recomputing them would give
+/// the same values.
+struct Pending {
+    theta_fake: Tensor,
+    generated: GeneratorOutput,
+    theta_real: Tensor,
+    docs: Vec<usize>,
+}
+
+/// The losses of a generator step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GeneratorLosses {
+    /// `-mean D(theta_fake, G(theta_fake))`.
+    pub adversarial: f32,
+    /// The InfoNCE term (before its weight), if the variant has one.
+    pub info_nce: Option<f32>,
+}
+
+/// Trains an encoder, a generator and a critic on a corpus, one step, one epoch or many at a time.
+///
+/// Each network has its own [`VarMap`] and its own [`Adam`], so that a step touches only the
+/// network it trains and clipping touches only the critic.
+///
+/// ```
+/// use gcatm::corpus::PlantedCorpus;
+/// use gcatm::train::{TrainConfig, Trainer};
+/// let planted = PlantedCorpus::builder().topics(3).docs(64).vocab_size(40).seed(0).build();
+/// let cfg = TrainConfig { topics: 3, hidden: 16, batch_size: 16, ..TrainConfig::default() };
+/// let mut trainer = Trainer::new(cfg, &planted.corpus).unwrap();
+/// let record = trainer.train_epoch().unwrap();
+/// assert_eq!(record.epoch, 1);
+/// assert!(record.loss_d.is_finite());
+/// ```
+pub struct Trainer {
+    config: TrainConfig,
+    device: Device,
+    /// The encoder E.
+    pub encoder: Encoder,
+    /// The generator G (with its contrastive heads).
+    pub generator: Generator,
+    /// The critic D.
+    pub critic: Critic,
+    encoder_vars: VarMap,
+    generator_vars: VarMap,
+    critic_vars: VarMap,
+    opt_e: Adam,
+    opt_g: Adam,
+    opt_d: Adam,
+    prior: DirichletPrior,
+    batcher: Batcher,
+    epoch: usize,
+    pending: Option<Pending>,
+    history: History,
+}
+
+impl Trainer {
+    /// Builds the networks and optimisers for `config` on the documents of `train` (empty
+    /// documents must have been dropped), on the device the config names.
+    pub fn new(config: TrainConfig, train: &Corpus) -> Result<Self, TrainError> {
+        config.validate().map_err(TrainError::Config)?;
+        let device = crate::device::pick(&config.device)?;
+        let v = train.vocab_size();
+        let (k, h) = (config.topics, config.hidden);
+        let (encoder_vars, generator_vars, critic_vars) =
+            (VarMap::new(), VarMap::new(), VarMap::new());
+        // Distinct streams per network from the one seed.
+        let seed = config.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let encoder = Encoder::new(
+            seeded_var_builder(&encoder_vars, seed ^ 1, &device),
+            v,
+            k,
+            h,
+        )?;
+        let generator = Generator::new(
+            seeded_var_builder(&generator_vars, seed ^ 2, &device),
+            v,
+            k,
+            h,
+            config.variant,
+            config.projection_dim,
+            config.word_embedding_dim,
+        )?;
+        let critic = Critic::new(seeded_var_builder(&critic_vars, seed ^ 3, &device), v, k, h)?;
+        let (b1, b2) = (config.beta_1, config.beta_2);
+        let opt_e = Adam::new(trainable_vars(&encoder_vars), config.lr, b1, b2)?;
+        let opt_g = Adam::new(
+            trainable_vars(&generator_vars),
+            config.generator_lr(),
+            b1,
+            b2,
+        )?;
+        let opt_d = Adam::new(trainable_vars(&critic_vars), config.lr, b1, b2)?;
+        let prior = DirichletPrior::symmetric(k, config.alpha(), seed ^ 4)?;
+        let batcher = Batcher::new(train, config.batch_size, &device)?.seed(config.seed);
+        if batcher.n_batches() == 0 {
+            return Err(TrainError::Config(format!(
+                "{} documents make no full batch of {}",
+                train.n_docs(),
+                config.batch_size
+            )));
+        }
+        Ok(Trainer {
+            config,
+            device,
+            encoder,
+            generator,
+            critic,
+            encoder_vars,
+            generator_vars,
+            critic_vars,
+            opt_e,
+            opt_g,
+            opt_d,
+            prior,
+            batcher,
+            epoch: 0,
+            pending: None,
+            history: History::default(),
+        })
+    }
+
+    /// The run's configuration.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// The device the networks live on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// The batcher over the training documents (batches of epoch `e`: `batcher().epoch(e)`).
+    pub fn batcher(&self) -> &Batcher {
+        &self.batcher
+    }
+
+    /// The number of epochs completed.
+    pub fn epoch(&self) -> usize {
+        self.epoch
+    }
+
+    /// What was recorded so far.
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// Mutable access to the history (the run writer adds evaluation metrics to it).
+    pub fn history_mut(&mut self) -> &mut History {
+        &mut self.history
+    }
+
+    /// The prior theta_fake is drawn from.
+    pub fn prior_mut(&mut self) -> &mut DirichletPrior {
+        &mut self.prior
+    }
+
+    /// The parameter maps of (encoder, generator, critic).
+    pub fn var_maps(&self) -> (&VarMap, &VarMap, &VarMap) {
+        (&self.encoder_vars, &self.generator_vars, &self.critic_vars)
+    }
+
+    /// The optimisers of (encoder, generator, critic).
+    pub fn optimizers(&self) -> (&Adam, &Adam, &Adam) {
+        (&self.opt_e, &self.opt_g, &self.opt_d)
+    }
+
+    pub(crate) fn restore(
+        &mut self,
+        epoch: usize,
+        history: History,
+        opts: [(&std::collections::HashMap<String, Tensor>, u64); 3],
+    ) -> Result<(), TrainError> {
+        self.epoch = epoch;
+        self.history = history;
+        self.opt_e.load_state(opts[0].0, opts[0].1)?;
+        self.opt_g.load_state(opts[1].0, opts[1].1)?;
+        self.opt_d.load_state(opts[2].0, opts[2].1)?;
+        self.pending = None;
+        Ok(())
+    }
+
+    fn bow<'a>(&self, batch: &'a Batch) -> Bow<'a> {
+        // The sparse first layers are a CPU kernel; on a GPU the dense product is fast anyway.
+        if self.device.is_cpu() {
+            Bow::Sparse(&batch.sparse)
+        } else {
+            Bow::Dense(&batch.bow)
+        }
+    }
+
+    /// The critic step: theta_real = E(bow), theta_fake ~ prior, bow_fake = G(theta_fake) (both
+    /// detached), `loss_D = -mean D(theta_real, bow) + mean D(theta_fake, bow_fake)`, an Adam step
+    /// on D, then every critic parameter is clamped to `[-clip, clip]`. Returns loss_D.
+    pub fn critic_step(&mut self, batch: &Batch) -> Result<f32, TrainError> {
+        let b = batch.docs.len();
+        let bow = self.bow(batch);
+        let theta_fake = self.prior.sample(b, &self.device)?;
+        let generated = self.generator.forward_with_hidden(&theta_fake, true)?;
+        let theta_real = self.encoder.theta(bow, true)?;
+        let real = self.critic.score(&theta_real.detach(), bow, true)?;
+        let fake = self
+            .critic
+            .score(&theta_fake, Bow::Dense(&generated.words.detach()), true)?;
+        let loss_d = loss::critic_loss(&real, &fake)?;
+        let value = loss_d.to_scalar::<f32>()?;
+        if value.is_finite() {
+            self.opt_d.step(&loss_d.backward()?)?;
+            self.clip_critic()?;
+        }
+        self.pending = Some(Pending {
+            theta_fake,
+            generated,
+            theta_real,
+            docs: batch.docs.clone(),
+        });
+        Ok(value)
+    }
+
+    fn clip_critic(&self) -> Result<(), TrainError> {
+        let c = self.config.clip;
+        for (_, var) in trainable_vars(&self.critic_vars) {
+            var.set(&var.as_tensor().clamp(-c, c)?)?;
+        }
+        Ok(())
+    }
+
+    /// The generator step on the theta_fake of the last critic step (a fresh draw if there was
+    /// none): `loss_G = -mean D(theta_fake, G(theta_fake)) + w * InfoNCE(documents, topics)`.
+    pub fn generator_step(&mut self) -> Result<GeneratorLosses, TrainError> {
+        let (theta_fake, generated) = match self.pending.as_mut() {
+            Some(p) => (p.theta_fake.clone(), p.generated.clone()),
+            None => {
+                let theta = self.prior.sample(self.config.batch_size, &self.device)?;
+                let g = self.generator.forward_with_hidden(&theta, true)?;
+                (theta, g)
+            }
+        };
+        let fake = self
+            .critic
+            .frozen()
+            .score(&theta_fake, Bow::Dense(&generated.words), true)?;
+        let adversarial = loss::generator_loss(&fake)?;
+        let mut total = adversarial.clone();
+        let mut nce_value = None;
+        if let Some(pair) = self.generator.contrastive_pair(&theta_fake, &generated)? {
+            let nce = loss::info_nce(&pair.documents, &pair.topics, self.config.temperature)?;
+            nce_value = Some(nce.to_scalar::<f32>()?);
+            total = (total + (nce * self.config.contrastive_weight)?)?;
+        }
+        let adv = adversarial.to_scalar::<f32>()?;
+        if adv.is_finite() && nce_value.is_none_or(f32::is_finite) {
+            self.opt_g.step(&total.backward()?)?;
+        }
+        Ok(GeneratorLosses {
+            adversarial: adv,
+            info_nce: nce_value,
+        })
+    }
+
+    /// The encoder step: `loss_E = mean D(E(bow), bow)`, an Adam step on E. Returns loss_E.
+    pub fn encoder_step(&mut self, batch: &Batch) -> Result<f32, TrainError> {
+        let bow = self.bow(batch);
+        let theta = match self.pending.as_ref() {
+            Some(p) if p.docs == batch.docs => p.theta_real.clone(),
+            _ => self.encoder.theta(bow, true)?,
+        };
+        let real = self.critic.frozen().score(&theta, bow, true)?;
+        let loss_e = loss::encoder_loss(&real)?;
+        let value = loss_e.to_scalar::<f32>()?;
+        if value.is_finite() {
+            self.opt_e.step(&loss_e.backward()?)?;
+        }
+        Ok(value)
+    }
+
+    /// One iteration: a critic step, and on every n_critic-th iteration of the epoch a generator
+    /// and an encoder step.
+    pub fn iteration(
+        &mut self,
+        batch: &Batch,
+        index: usize,
+    ) -> Result<IterationLosses, TrainError> {
+        let mut losses = IterationLosses {
+            loss_d: self.critic_step(batch)?,
+            ..Default::default()
+        };
+        if index % self.config.n_critic == 0 {
+            let g = self.generator_step()?;
+            losses.loss_g = Some(g.adversarial);
+            losses.info_nce = g.info_nce;
+            losses.loss_e = Some(self.encoder_step(batch)?);
+        }
+        self.pending = None;
+        Ok(losses)
+    }
+
+    /// One epoch over shuffled batches (the last incomplete batch dropped). Stops with
+    /// [`TrainError::Diverged`] at the first NaN or infinite loss, naming epoch and iteration; the
+    /// networks are then left as they were before the failing update.
+    pub fn train_epoch(&mut self) -> Result<EpochRecord, TrainError> {
+        let epoch = self.epoch + 1;
+        let start = Instant::now();
+        self.prior.reseed(epoch as u64);
+        let batcher = self.batcher.clone();
+        let mut sums = [0f64; 4];
+        let (mut n_d, mut n_g) = (0usize, 0usize);
+        for (index, batch) in batcher.epoch(epoch as u64).enumerate() {
+            let batch = batch?;
+            let l = self.iteration(&batch, index)?;
+            let bad = [Some(l.loss_d), l.loss_g, l.loss_e, l.info_nce]
+                .iter()
+                .zip(["loss_d", "loss_g", "loss_e", "info_nce"])
+                .find(|(v, _)| v.is_some_and(|v| !v.is_finite()))
+                .map(|(v, name)| (name, v.unwrap_or(f32::NAN)));
+            if let Some((loss, value)) = bad {
+                return Err(TrainError::Diverged {
+                    epoch,
+                    iteration: index,
+                    loss: loss.to_string(),
+                    value,
+                });
+            }
+            sums[0] += l.loss_d as f64;
+            n_d += 1;
+            if let (Some(g), Some(e)) = (l.loss_g, l.loss_e) {
+                sums[1] += g as f64;
+                sums[2] += e as f64;
+                sums[3] += l.info_nce.unwrap_or(0.0) as f64;
+                n_g += 1;
+            }
+            self.history.iterations.push(l);
+        }
+        let n_g = n_g.max(1) as f64;
+        let record = EpochRecord {
+            epoch,
+            loss_d: sums[0] / n_d.max(1) as f64,
+            loss_g: sums[1] / n_g,
+            loss_e: sums[2] / n_g,
+            info_nce: (self.config.variant != crate::model::Variant::Bat).then_some(sums[3] / n_g),
+            seconds: start.elapsed().as_secs_f64(),
+            metrics: Default::default(),
+        };
+        self.epoch = epoch;
+        self.history.epochs.push(record.clone());
+        Ok(record)
+    }
+
+    /// Trains until `epochs` epochs are complete in total, calling `on_epoch` after each one
+    /// (a notebook can print, evaluate or stop there by returning an error).
+    pub fn fit<F>(&mut self, epochs: usize, mut on_epoch: F) -> Result<(), TrainError>
+    where
+        F: FnMut(&mut Trainer, &EpochRecord) -> Result<(), TrainError>,
+    {
+        while self.epoch < epochs {
+            let record = self.train_epoch()?;
+            on_epoch(self, &record)?;
+        }
+        Ok(())
+    }
+
+    /// theta = E(bow) for every document of `corpus` (BatchNorm in inference mode), in order.
+    pub fn theta(&self, corpus: &Corpus) -> Result<Vec<Vec<f32>>, TrainError> {
+        let batcher = Batcher::new(corpus, 1024, &self.device)?
+            .in_order()
+            .drop_last(false);
+        let mut out = Vec::with_capacity(corpus.n_docs());
+        for batch in batcher.epoch(0) {
+            let batch = batch?;
+            let t = self.encoder.theta(self.bow(&batch), false)?;
+            out.extend(t.to_vec2::<f32>()?);
+        }
+        Ok(out)
+    }
+
+    /// The word distributions of the topics, G(one_hot(k)) with BatchNorm in inference mode (K x V).
+    pub fn topic_word_distributions(&self) -> Result<Tensor, TrainError> {
+        use candle_core::ModuleT;
+        let eye = Tensor::eye(self.config.topics, candle_core::DType::F32, &self.device)?;
+        Ok(self.generator.forward_t(&eye, false)?)
+    }
+}
