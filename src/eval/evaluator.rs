@@ -1,10 +1,13 @@
 //! One call that scores a model: topics, coherence, diversity and clustering.
 use super::coherence::nan_as_null;
+use super::topics::encoder_assignments;
 use super::{
-    assign_topics, clustering_scores, coherence, topic_diversity, topic_uniqueness, topic_words_of,
-    ClusteringScores, CoherenceOptions, EvalError, Measures, ReferenceIndex, TopicScores,
+    assign_topics, clustering_scores, coherence, topic_diversity, topic_uniqueness, topic_words,
+    topic_words_of, ClusteringScores, CoherenceOptions, EvalError, Measures, ReferenceIndex,
+    TopicScores,
 };
 use crate::corpus::{Corpus, Vocab};
+use crate::model::{Encoder, Generator};
 use candle_core::Device;
 use candle_nn::ModuleT;
 use serde::{Deserialize, Serialize};
@@ -162,9 +165,47 @@ impl Evaluator {
         &self.index
     }
 
-    /// Evaluates a generator (`n_topics` one-hot mixtures -> word distributions) and, with a
-    /// labelled test corpus, an encoder (bow -> theta), both run on `device` with `train = false`.
-    /// Topic words missing from the reference vocabulary are an error
+    /// Evaluates the crate's generator and encoder: the generator's top words (BatchNorm in
+    /// inference mode) for coherence, TD and TU, and with a labelled test corpus the purity and
+    /// NMI of argmax theta (the encoder's sparse path, `train = false`). Topic words missing from
+    /// the reference vocabulary are an error ([`EvalError::MissingWords`]).
+    ///
+    /// ```
+    /// use candle_core::Device;
+    /// use candle_nn::VarMap;
+    /// use gcatm::corpus::PlantedCorpus;
+    /// use gcatm::eval::Evaluator;
+    /// use gcatm::model::{seeded_var_builder, Encoder, Generator, Variant};
+    /// let planted = PlantedCorpus::builder().topics(3).docs(60).seed(0).build();
+    /// let v = planted.corpus.vocab_size();
+    /// let (gv, ev) = (VarMap::new(), VarMap::new());
+    /// let g = Generator::new(seeded_var_builder(&gv, 0, &Device::Cpu), v, 3, 16, Variant::Bat, 8, 8)
+    ///     .unwrap();
+    /// let e = Encoder::new(seeded_var_builder(&ev, 1, &Device::Cpu), v, 3, 16).unwrap();
+    /// let evaluator = Evaluator::new(&planted.corpus, Some(&planted.corpus)).unwrap();
+    /// let result = evaluator.evaluate(&g, &e).unwrap();
+    /// assert_eq!(result.topics.len(), 3);
+    /// assert_eq!(result.clustering.unwrap().docs, 60);
+    /// ```
+    pub fn evaluate(
+        &self,
+        generator: &Generator,
+        encoder: &Encoder,
+    ) -> Result<Evaluation, EvalError> {
+        let n = self.top_n.max(self.td_top_n);
+        let topics = topic_words(generator, &self.model_vocab, n)?;
+        let words: Vec<Vec<String>> = topics.into_iter().map(|t| t.words).collect();
+        let mut evaluation = self.evaluate_topics(&words)?;
+        if let Some((test, labels)) = &self.test {
+            let pred = encoder_assignments(encoder, test, self.batch_size)?;
+            evaluation.clustering = Some(clustering_scores(&pred, labels)?);
+        }
+        Ok(evaluation)
+    }
+
+    /// [`Evaluator::evaluate`] for any modules: a generator (`n_topics` one-hot mixtures -> word
+    /// distributions) and, with a labelled test corpus, an encoder (dense bow -> theta), both
+    /// run on `device` with `train = false`. Topic words missing from the reference vocabulary are an error
     /// ([`EvalError::MissingWords`]).
     pub fn evaluate_modules<G: ModuleT, E: ModuleT>(
         &self,

@@ -8,8 +8,9 @@
 //!   project's -1 convention and gensim's epsilon.
 //! - [`topic_diversity`], [`topic_uniqueness`]: how much topics share their top words.
 //! - [`purity`], [`nmi`]: a predicted clustering (argmax theta) against true labels.
-//! - [`topic_words_of`], [`infer_theta`], [`assign_topics`]: what a model's generator and encoder
-//!   say, with BatchNorm in inference mode.
+//! - [`topic_words`], [`encoder_theta`] (and [`topic_words_of`], [`infer_theta`],
+//!   [`assign_topics`] for any [`candle_nn::ModuleT`]): what a model's generator and encoder say,
+//!   with BatchNorm in inference mode.
 //! - [`Evaluator`]: all of the above in one call, returning a serialisable [`Evaluation`].
 //!
 //! ```
@@ -38,4 +39,6 @@ pub use diversity::{topic_diversity, topic_uniqueness};
 pub use error::EvalError;
 pub use evaluator::{Evaluation, Evaluator};
 pub use index::ReferenceIndex;
-pub use topics::{assign_topics, infer_theta, topic_words_of, TopicWords};
+pub use topics::{
+    assign_topics, encoder_theta, infer_theta, topic_words, topic_words_of, TopicWords,
+};

@@ -1,6 +1,7 @@
 //! What a trained model says: its topics' top words, and the topic mixtures of documents.
 use super::EvalError;
 use crate::corpus::{Corpus, SparseBatch, Vocab};
+use crate::model::{Bow, Encoder, Generator};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::ModuleT;
 use serde::{Deserialize, Serialize};
@@ -14,6 +15,40 @@ pub struct TopicWords {
     pub words: Vec<String>,
     /// Their probabilities under the topic's word distribution.
     pub probs: Vec<f32>,
+}
+
+/// The top `top_n` words of each topic of `generator`: row k of G(I_K), the generator applied to
+/// the one-hot topic mixtures, with `train = false` (BatchNorm uses its running statistics).
+/// Ties are broken by the lower word id. Errors: `vocab` does not have the generator's size, or
+/// the output holds a non-finite value (a diverged model).
+///
+/// ```
+/// use candle_core::Device;
+/// use candle_nn::VarMap;
+/// use gcatm::corpus::PlantedCorpus;
+/// use gcatm::eval::topic_words;
+/// use gcatm::model::{seeded_var_builder, Generator, Variant};
+/// let planted = PlantedCorpus::builder().topics(3).docs(10).seed(0).build();
+/// let vocab = planted.corpus.vocab();
+/// let vm = VarMap::new();
+/// let vb = seeded_var_builder(&vm, 0, &Device::Cpu);
+/// let g = Generator::new(vb, vocab.len(), 3, 16, Variant::Bat, 8, 8).unwrap();
+/// let topics = topic_words(&g, vocab, 10).unwrap();
+/// assert_eq!((topics.len(), topics[2].words.len()), (3, 10));
+/// assert!(topics[0].probs[0] >= topics[0].probs[9]);
+/// ```
+pub fn topic_words(
+    generator: &Generator,
+    vocab: &Vocab,
+    top_n: usize,
+) -> Result<Vec<TopicWords>, EvalError> {
+    topic_words_of(
+        generator,
+        generator.topics(),
+        generator.device(),
+        vocab,
+        top_n,
+    )
 }
 
 /// The top `top_n` words of each of `n_topics` topics of a generator: row k of G(I_K), the
@@ -128,13 +163,55 @@ pub fn infer_theta<M: ModuleT>(
     device: &Device,
     batch_size: usize,
 ) -> Result<Tensor, EvalError> {
-    let parts = map_batches(encoder, corpus, device, batch_size, |theta| {
-        Ok(theta.clone())
-    })?;
+    let dense = |b: &SparseBatch| Ok(encoder.forward_t(&b.to_dense(device)?, false)?);
+    collect_theta(map_batches(dense, corpus, batch_size, |t| Ok(t.clone()))?)
+}
+
+/// [`infer_theta`] for the crate's [`Encoder`], through its sparse first layer (the same values,
+/// faster on the CPU); theta lives on the encoder's device.
+///
+/// ```
+/// use candle_core::Device;
+/// use candle_nn::VarMap;
+/// use gcatm::corpus::PlantedCorpus;
+/// use gcatm::eval::encoder_theta;
+/// use gcatm::model::{seeded_var_builder, Encoder};
+/// let planted = PlantedCorpus::builder().topics(3).docs(20).seed(0).build();
+/// let vm = VarMap::new();
+/// let v = planted.corpus.vocab_size();
+/// let encoder = Encoder::new(seeded_var_builder(&vm, 0, &Device::Cpu), v, 3, 16).unwrap();
+/// let theta = encoder_theta(&encoder, &planted.corpus, 8).unwrap();
+/// assert_eq!(theta.dims(), &[20, 3]);
+/// ```
+pub fn encoder_theta(
+    encoder: &Encoder,
+    corpus: &Corpus,
+    batch_size: usize,
+) -> Result<Tensor, EvalError> {
+    let sparse = |b: &SparseBatch| Ok(encoder.theta(Bow::Sparse(b), false)?);
+    collect_theta(map_batches(sparse, corpus, batch_size, |t| Ok(t.clone()))?)
+}
+
+/// argmax of [`encoder_theta`] per document.
+pub(crate) fn encoder_assignments(
+    encoder: &Encoder,
+    corpus: &Corpus,
+    batch_size: usize,
+) -> Result<Vec<u32>, EvalError> {
+    let sparse = |b: &SparseBatch| Ok(encoder.theta(Bow::Sparse(b), false)?);
+    let parts = map_batches(sparse, corpus, batch_size, argmax_rows)?;
+    Ok(parts.into_iter().flatten().collect())
+}
+
+fn collect_theta(parts: Vec<Tensor>) -> Result<Tensor, EvalError> {
     if parts.is_empty() {
         return Err(EvalError::NoDocuments);
     }
     Ok(Tensor::cat(&parts, 0)?)
+}
+
+fn argmax_rows(theta: &Tensor) -> Result<Vec<u32>, EvalError> {
+    Ok(theta.argmax(1)?.to_vec1::<u32>()?)
 }
 
 /// argmax theta of every document of `corpus` (its most probable topic), as for clustering;
@@ -145,17 +222,15 @@ pub fn assign_topics<M: ModuleT>(
     device: &Device,
     batch_size: usize,
 ) -> Result<Vec<u32>, EvalError> {
-    let parts = map_batches(encoder, corpus, device, batch_size, |theta| {
-        Ok(theta.argmax(1)?.to_vec1::<u32>()?)
-    })?;
+    let dense = |b: &SparseBatch| Ok(encoder.forward_t(&b.to_dense(device)?, false)?);
+    let parts = map_batches(dense, corpus, batch_size, argmax_rows)?;
     Ok(parts.into_iter().flatten().collect())
 }
 
-/// Runs `encoder` over L1-normalised batches of `corpus` and maps each output with `f`.
-fn map_batches<M: ModuleT, T>(
-    encoder: &M,
+/// Runs `forward` over L1-normalised batches of `corpus` and maps each output with `f`.
+fn map_batches<T>(
+    forward: impl Fn(&SparseBatch) -> Result<Tensor, EvalError>,
     corpus: &Corpus,
-    device: &Device,
     batch_size: usize,
     f: impl Fn(&Tensor) -> Result<T, EvalError>,
 ) -> Result<Vec<T>, EvalError> {
@@ -168,8 +243,7 @@ fn map_batches<M: ModuleT, T>(
     let mut out = Vec::with_capacity(n.div_ceil(batch_size));
     for start in (0..n).step_by(batch_size) {
         let end = (start + batch_size).min(n);
-        let bow = l1_batch(corpus, start, end).to_dense(device)?;
-        let theta = encoder.forward_t(&bow, false)?;
+        let theta = forward(&l1_batch(corpus, start, end))?;
         if theta.dims().first() != Some(&(end - start)) || theta.rank() != 2 {
             return Err(EvalError::SizeMismatch {
                 what: format!("encoder output shape {:?} vs batch rows", theta.dims()),
