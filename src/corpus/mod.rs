@@ -298,7 +298,15 @@ impl Corpus {
         Ok(self)
     }
 
-    /// Loads a corpus folder (or a text file) in the given layout; [`Format::Auto`] looks at the files.
+    /// Loads a corpus folder (or a text file) in the given layout; [`Format::Auto`] looks at the files
+    /// ([`detect_format`]). The UCI and text layouts have no splits: `split` is ignored for them, and
+    /// text is read with [`TextOptions::default`] (call [`load_text`] for other options).
+    ///
+    /// ```no_run
+    /// use gcatm::corpus::{Corpus, Format, Split};
+    /// let c = Corpus::load("data/20ng".as_ref(), Format::Auto, Split::Train)?;
+    /// # Ok::<(), gcatm::corpus::CorpusError>(())
+    /// ```
     pub fn load(path: &Path, format: Format, split: Split) -> Result<Corpus, CorpusError> {
         let format = match format {
             Format::Auto => detect_format(path)?,
@@ -314,7 +322,9 @@ impl Corpus {
     }
 }
 
-/// Looks at the files of `path` and says which layout it holds.
+/// Looks at the files of `path` and says which layout it holds: a file is text; a folder with
+/// `train_bow.npz`/`test_bow.npz` is TopMost; with `vocab.pkl` or `*.txt.npy` ProdLDA; with a
+/// `docword.*` file UCI; any other folder holding files or sub-folders is text.
 pub fn detect_format(path: &Path) -> Result<Format, CorpusError> {
     if !path.exists() {
         return Err(CorpusError::Missing(path.to_path_buf()));
@@ -326,7 +336,15 @@ pub fn detect_format(path: &Path) -> Result<Format, CorpusError> {
     if has("train_bow.npz") || has("test_bow.npz") {
         return Ok(Format::TopMost);
     }
-    if has("vocab.pkl") {
+    if [
+        "vocab.pkl",
+        "train.txt.npy",
+        "test.txt.npy",
+        "valid.txt.npy",
+    ]
+    .iter()
+    .any(|f| has(f))
+    {
         return Ok(Format::ProdLda);
     }
     let entries = std::fs::read_dir(path).map_err(|e| CorpusError::io(path, e))?;
@@ -336,7 +354,8 @@ pub fn detect_format(path: &Path) -> Result<Format, CorpusError> {
         if name.starts_with("docword.") {
             return Ok(Format::Uci);
         }
-        any_text |= entry.path().is_file();
+        // A folder of class sub-folders (the raw 20 Newsgroups layout) is text too.
+        any_text |= !name.starts_with('.') && (entry.path().is_file() || entry.path().is_dir());
     }
     if any_text {
         Ok(Format::Text)

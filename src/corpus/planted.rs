@@ -5,6 +5,7 @@ use rand_distr::{Distribution, Gamma, Poisson};
 
 /// Twenty themes of ten real words each: the first words of the planted topics, so that a
 /// recovered topic can be read at a glance.
+#[rustfmt::skip]
 const THEMES: [[&str; 10]; 20] = [
     [
         "orbit",
@@ -140,6 +141,7 @@ const THEMES: [[&str; 10]; 20] = [
 ];
 
 /// Words every topic shares a little of: the background noise of a real corpus.
+#[rustfmt::skip]
 const BACKGROUND: [&str; 40] = [
     "thing", "people", "time", "year", "way", "day", "work", "part", "place", "case", "point",
     "fact", "group", "number", "problem", "world", "question", "idea", "reason", "result", "area",
@@ -147,6 +149,7 @@ const BACKGROUND: [&str; 40] = [
     "sense", "issue", "view", "form", "rest", "change", "detail", "week", "word",
 ];
 
+#[rustfmt::skip]
 const SYLLABLES: [&str; 16] = [
     "ba", "ko", "mi", "ru", "te", "lo", "na", "vi", "su", "de", "ga", "po", "ri", "fe", "zu", "ha",
 ];
