@@ -105,21 +105,20 @@ impl Contingency {
         if self.n_pred == 1 && self.n_true == 1 {
             return 1.0;
         }
-        let mut a = vec![0u64; self.n_pred];
+        let rows: Vec<&[u64]> = self.counts.chunks(self.n_true).collect();
+        let a: Vec<u64> = rows.iter().map(|r| r.iter().sum()).collect();
         let mut b = vec![0u64; self.n_true];
-        for i in 0..self.n_pred {
-            for j in 0..self.n_true {
-                a[i] += self.counts[i * self.n_true + j];
-                b[j] += self.counts[i * self.n_true + j];
+        for r in &rows {
+            for (bj, &c) in b.iter_mut().zip(r.iter()) {
+                *bj += c;
             }
         }
         let mut mi = 0.0;
-        for i in 0..self.n_pred {
-            for j in 0..self.n_true {
-                let c = self.counts[i * self.n_true + j];
+        for (r, &ai) in rows.iter().zip(&a) {
+            for (&c, &bj) in r.iter().zip(&b) {
                 if c > 0 {
                     let c = c as f64;
-                    mi += c / self.n * (self.n * c / (a[i] as f64 * b[j] as f64)).ln();
+                    mi += c / self.n * (self.n * c / (ai as f64 * bj as f64)).ln();
                 }
             }
         }

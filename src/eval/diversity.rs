@@ -26,7 +26,10 @@ pub fn topic_diversity<T: Eq + Hash>(topics: &[Vec<T>], top_n: usize) -> Result<
 /// Topic uniqueness (Nan et al. 2019): TU = (1/K) sum_k (1/|T_k|) sum_{w in T_k} 1 / cnt(w), where
 /// T_k is the set of topic k's top `top_n` words (a word repeated within one topic counts once)
 /// and cnt(w) the number of topics whose T_k holds w. It lies in [1/K, 1]: 1 when no word is
-/// shared. Topics with no words are left out of the mean.
+/// shared. Topics with no words are left out of the mean. When every topic has exactly `top_n`
+/// distinct words, TU = (1/(K top_n)) sum over distinct words of cnt(w)/cnt(w) = TD over the
+/// same `top_n`; the two differ when lengths differ (the project uses TU on the top 10 and TD on
+/// the top 25).
 ///
 /// ```
 /// use gcatm::eval::topic_uniqueness;

@@ -64,7 +64,9 @@ pub struct Evaluation {
 /// let e = evaluator.evaluate_topics(&topics).unwrap();
 /// assert_eq!(e.topics[0].len(), 10);
 /// assert!(e.npmi.mean > 0.0 && e.cv.is_some());
-/// assert_eq!(e.td, 1.0); // planted topics share no top words
+/// // Each top 25 = the topic's 20 own words + the same 5 background words: (80 + 5) / 100.
+/// assert!((e.td - 0.85).abs() < 1e-12);
+/// assert_eq!(e.tu, 1.0); // TU uses the top 10, all own words
 /// let json = serde_json::to_string(&e).unwrap();
 /// assert!(json.contains("\"npmi\""));
 /// ```
