@@ -239,7 +239,8 @@ fn fmt_tick(v: f64, span: f64) -> String {
         return format!("{v:.2e}");
     }
     let step = span / 8.0;
-    let decimals = (1 - step.log10().floor() as i32).clamp(0, 8) as usize;
+    // One decimal more than the spacing needs: plotters may pick a step finer than span/8.
+    let decimals = (2 - step.log10().floor() as i32).clamp(0, 9) as usize;
     let s = format!("{v:.decimals$}");
     let s = if s.contains('.') {
         s.trim_end_matches('0').trim_end_matches('.')
