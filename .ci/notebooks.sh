@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Executes the project's Jupyter notebooks headlessly with the evcxr Rust kernel.
+#
+# Usage: bash .ci/notebooks.sh [PATH...]      PATH: a notebook or a folder of them (default: notebooks)
+# Environment:
+#   GCATM_BUDGET        budget the notebooks run at (default: smoke)
+#   NOTEBOOKS_OUT       where executed copies and logs go (default: target/executed-notebooks)
+#   NOTEBOOK_TIMEOUT    seconds one cell may take (default: 3600)
+#   NOTEBOOKS_REQUIRE_ENTRIES=1   also fail when an entry notebook 01..12 is missing
+#   NOTEBOOKS_NO_INSTALL=1        never install anything (fail if a tool is missing)
+# Prints "ok"/"FAIL" per notebook, then "notebooks: N passed, M failed"; exits 1 on any failure.
+#
+# A notebook fails when nbconvert fails (compile error, or a panic: see init.evcxr below), when any
+# cell wrote to stderr (an error returned with `?` only prints there), or, for an entry notebook
+# (name starting 01..12), when no cell produced an image/svg+xml output (its chart went missing).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+export GCATM_BUDGET=${GCATM_BUDGET:-smoke}
+OUTDIR=${NOTEBOOKS_OUT:-target/executed-notebooks}
+TIMEOUT=${NOTEBOOK_TIMEOUT:-3600}
+[ "$#" -gt 0 ] || set -- notebooks
+
+# Throwaway folder: cold kernels leave 160-380 MB build folders in TMPDIR.
+SCRATCH=$(mktemp -d)
+trap 'rm -rf "$SCRATCH"' EXIT
+
+# --- toolchain (idempotent: installs only what is missing) -------------------------------------
+install_tools() {
+  if ! python3 -c 'import nbconvert, nbclient, nbformat, jupyter_client, ipykernel' 2>/dev/null; then
+    echo "installing nbclient nbconvert nbformat jupyter_client ipykernel"
+    python3 -m pip install --quiet nbclient nbconvert nbformat jupyter_client ipykernel || return 1
+  fi
+  if ! command -v evcxr_jupyter >/dev/null; then
+    # ~11 min on 2 cores; its own target folder so that it never waits on (or evicts) the crate's.
+    echo "installing evcxr_jupyter (cargo install, about 11 minutes)"
+    CARGO_TARGET_DIR="$SCRATCH/evcxr-build" cargo install --locked evcxr_jupyter || return 1
+  fi
+  if ! python3 -m jupyter kernelspec list 2>/dev/null | grep -qE '^\s*rust\s'; then
+    evcxr_jupyter --install || return 1
+  fi
+}
+if [ "${NOTEBOOKS_NO_INSTALL:-0}" = 1 ]; then
+  command -v evcxr_jupyter >/dev/null && python3 -c 'import nbconvert' 2>/dev/null \
+    || { echo "notebook toolchain missing (NOTEBOOKS_NO_INSTALL=1)"; echo "notebooks: 0 passed, 1 failed"; exit 1; }
+elif ! install_tools; then
+  echo "could not install the notebook toolchain"; echo "notebooks: 0 passed, 1 failed"; exit 1
+fi
+
+# --- kernel start-up commands ---------------------------------------------------------------------
+# :cache keeps compiled dependencies across kernels (~/.cache/evcxr, persistent: 376 s -> ~30 s per
+# notebook); :preserve_vars_on_panic 0 makes a panic fail its cell instead of being reported "ok".
+export EVCXR_CONFIG_DIR="$SCRATCH/evcxr-config"
+mkdir -p "$EVCXR_CONFIG_DIR" "$SCRATCH/tmp"
+printf ':cache 4096\n:preserve_vars_on_panic 0\n' > "$EVCXR_CONFIG_DIR/init.evcxr"
+export TMPDIR="$SCRATCH/tmp"
+
+# --- checks on an executed notebook ---------------------------------------------------------------
+has_stderr() {
+  python3 -c 'import json,sys; nb=json.load(open(sys.argv[1])); sys.exit(0 if any(o.get("name")=="stderr" for c in nb["cells"] for o in c.get("outputs",[])) else 1)' "$1"
+}
+has_svg() {
+  python3 -c 'import json,sys; nb=json.load(open(sys.argv[1])); sys.exit(0 if any("image/svg+xml" in o.get("data",{}) for c in nb["cells"] for o in c.get("outputs",[])) else 1)' "$1"
+}
+is_entry() { [[ "$(basename "$1")" =~ ^(0[1-9]|1[0-2])[^0-9] ]]; }
+
+notebooks=()
+for p in "$@"; do
+  if [ -d "$p" ]; then
+    while IFS= read -r -d '' nb; do notebooks+=("$nb"); done \
+      < <(find "$p" -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' -print0 | sort -z)
+  elif [ -f "$p" ]; then notebooks+=("$p")
+  else echo "FAIL  $p: no such notebook or folder"; fi
+done
+
+fail=0; n=0; missing=0; seen_entries=""
+for p in "$@"; do [ -e "$p" ] || missing=$((missing+1)); done
+for nb in "${notebooks[@]}"; do
+  n=$((n+1)); out="$OUTDIR/$(dirname "$nb")"; mkdir -p "$out"; res="$out/$(basename "$nb")"
+  start=$(date +%s)
+  if ! python3 -m jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout="$TIMEOUT" \
+       --ExecutePreprocessor.kernel_name=rust --output-dir "$out" "$nb" >"$res.log" 2>&1; then
+    echo "FAIL  $nb ($(( $(date +%s) - start ))s)"; grep -A12 'CellExecutionError' "$res.log" | head -20
+    fail=$((fail+1))
+  elif has_stderr "$res"; then
+    echo "FAIL  $nb: a cell wrote to stderr (e.g. an error returned with ?)"; fail=$((fail+1))
+  elif is_entry "$nb" && ! has_svg "$res"; then
+    echo "FAIL  $nb: an entry notebook produced no image/svg+xml output"; fail=$((fail+1))
+  else
+    echo "ok    $nb ($(( $(date +%s) - start ))s)"
+  fi
+  if is_entry "$nb"; then seen_entries="$seen_entries $(basename "$nb" | cut -c1-2)"; fi
+done
+
+if [ "${NOTEBOOKS_REQUIRE_ENTRIES:-0}" = 1 ]; then
+  for i in 01 02 03 04 05 06 07 08 09 10 11 12; do
+    case " $seen_entries " in *" $i "*) ;; *) echo "FAIL  entry notebook ${i}_*.ipynb is missing"; missing=$((missing+1));; esac
+  done
+fi
+[ "$n" -gt 0 ] || { echo "FAIL  no notebook found in: $*"; missing=$((missing+1)); }
+# Missing notebooks count as failures; "passed" counts executed notebooks only.
+echo "notebooks: $((n - fail)) passed, $((fail + missing)) failed"
+[ "$fail" -eq 0 ] && [ "$missing" -eq 0 ]

@@ -1,0 +1,434 @@
+//! [`LineChart`] (what to draw) and [`Figure`] (the drawn chart, shown by evcxr, saved as files).
+use super::{atomic_write, ensure_fonts, PlotError};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::Path;
+
+// Text sizes in plotters' units: its line height, 1.24 times the em size written as the SVG
+// font-size. 18 gives a 14.5 px em, the floor for legibility in an ~800 px notebook column.
+/// Title: 21 px em.
+const TITLE_PX: u32 = 26;
+/// Axis descriptions ("epoch", "NPMI"): 16 px em.
+const AXIS_PX: u32 = 20;
+/// Tick labels: 14.5 px em.
+const TICK_PX: u32 = 18;
+/// Legend entries: 14.5 px em.
+const LEGEND_PX: u32 = 18;
+
+/// Tableau 10 without its yellow, which is hard to see on white.
+const PALETTE: [RGBColor; 9] = [
+    RGBColor(0x4E, 0x79, 0xA7),
+    RGBColor(0xF2, 0x8E, 0x2B),
+    RGBColor(0xE1, 0x57, 0x59),
+    RGBColor(0x59, 0xA1, 0x4F),
+    RGBColor(0xB0, 0x7A, 0xA1),
+    RGBColor(0x76, 0xB7, 0xB2),
+    RGBColor(0x9C, 0x75, 0x5F),
+    RGBColor(0xFF, 0x9D, 0xA7),
+    RGBColor(0x79, 0x70, 0x6E),
+];
+
+/// Where a chart's legend goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Legend {
+    /// Top right corner of the plotting area.
+    #[default]
+    UpperRight,
+    /// Top left corner.
+    UpperLeft,
+    /// Bottom right corner.
+    LowerRight,
+    /// Bottom left corner.
+    LowerLeft,
+    /// No legend.
+    Hidden,
+}
+
+/// One named line of a [`LineChart`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    /// The legend text.
+    pub name: String,
+    /// `(x, y)` points in drawing order. Non-finite points are left out when drawing.
+    pub points: Vec<(f64, f64)>,
+}
+
+impl Series {
+    /// The finite points, in order.
+    fn finite(&self) -> Vec<(f64, f64)> {
+        self.points
+            .iter()
+            .copied()
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+            .collect()
+    }
+
+    /// The point with the largest finite y (the first one on ties).
+    pub fn best(&self) -> Option<(f64, f64)> {
+        self.finite()
+            .into_iter()
+            .fold(None, |best: Option<(f64, f64)>, p| match best {
+                Some(b) if b.1 >= p.1 => Some(b),
+                _ => Some(p),
+            })
+    }
+}
+
+/// A line chart description: title, axis names, series and options. [`LineChart::build`] draws
+/// it into a [`Figure`]. The chart functions of [`crate::plot`] are presets of this builder.
+///
+/// ```
+/// use gcatm::plot::{LineChart, Legend};
+/// let fig = LineChart::new("Topic diversity")
+///     .x_label("epoch")
+///     .y_label("diversity")
+///     .series("K=50", vec![(1.0, 0.4), (2.0, 0.55), (3.0, 0.61)])
+///     .legend(Legend::LowerRight)
+///     .build()
+///     .unwrap();
+/// assert!(fig.svg().contains("Topic diversity"));
+/// assert_eq!((fig.width(), fig.height()), (800, 480));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineChart {
+    /// Title drawn above the plot (none when empty).
+    pub title: String,
+    /// Name of the x axis.
+    pub x_label: String,
+    /// Name of the y axis.
+    pub y_label: String,
+    /// The lines, drawn in order with a fixed palette.
+    pub series: Vec<Series>,
+    /// Width and height in pixels.
+    pub size: (u32, u32),
+    /// Draw a dot at every point (always done for a series of one point).
+    pub markers: bool,
+    /// Mark each series' maximum with a ringed dot and give its value in the legend.
+    pub mark_best: bool,
+    /// Where the legend goes.
+    pub legend: Legend,
+}
+
+impl LineChart {
+    /// An empty chart with a title, 800 x 480 pixels.
+    pub fn new(title: impl Into<String>) -> Self {
+        LineChart {
+            title: title.into(),
+            x_label: String::new(),
+            y_label: String::new(),
+            series: Vec::new(),
+            size: (800, 480),
+            markers: false,
+            mark_best: false,
+            legend: Legend::default(),
+        }
+    }
+
+    /// Sets the x axis name.
+    pub fn x_label(mut self, label: impl Into<String>) -> Self {
+        self.x_label = label.into();
+        self
+    }
+
+    /// Sets the y axis name.
+    pub fn y_label(mut self, label: impl Into<String>) -> Self {
+        self.y_label = label.into();
+        self
+    }
+
+    /// Adds a series.
+    pub fn series(mut self, name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+        self.series.push(Series {
+            name: name.into(),
+            points,
+        });
+        self
+    }
+
+    /// Sets the size in pixels.
+    pub fn size(mut self, width: u32, height: u32) -> Self {
+        self.size = (width, height);
+        self
+    }
+
+    /// Draws a dot at every point.
+    pub fn markers(mut self, on: bool) -> Self {
+        self.markers = on;
+        self
+    }
+
+    /// Marks each series' maximum.
+    pub fn mark_best(mut self, on: bool) -> Self {
+        self.mark_best = on;
+        self
+    }
+
+    /// Sets the legend position.
+    pub fn legend(mut self, legend: Legend) -> Self {
+        self.legend = legend;
+        self
+    }
+
+    /// Draws the chart as SVG.
+    pub fn build(self) -> Result<Figure, PlotError> {
+        ensure_fonts()?;
+        let (w, h) = self.size;
+        if w < 200 || h < 150 {
+            return Err(PlotError::Input(format!(
+                "a chart needs at least 200 x 150 pixels, got {w} x {h}"
+            )));
+        }
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, self.size).into_drawing_area();
+            draw(&self, &root).map_err(|message| PlotError::Draw {
+                target: "SVG".into(),
+                message,
+            })?;
+        }
+        Ok(Figure { chart: self, svg })
+    }
+
+    /// x and y ranges of the finite points, padded so that edge markers stay inside the plot.
+    fn ranges(&self) -> (std::ops::Range<f64>, std::ops::Range<f64>) {
+        let pts: Vec<(f64, f64)> = self.series.iter().flat_map(|s| s.finite()).collect();
+        let xr = padded(pts.iter().map(|p| p.0), 0.03);
+        let yr = padded(pts.iter().map(|p| p.1), 0.08);
+        (xr, yr)
+    }
+}
+
+/// `[min, max]` of the values widened by `pad` of their span on each side; a single value gets a
+/// small window around it and no value gives `0..1`, because plotters needs a non-empty range.
+fn padded(values: impl Iterator<Item = f64>, pad: f64) -> std::ops::Range<f64> {
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+        (l.min(v), h.max(v))
+    });
+    if lo > hi {
+        return 0.0..1.0;
+    }
+    let span = hi - lo;
+    if span <= f64::EPSILON * hi.abs().max(1.0) {
+        let d = (hi.abs() * 0.1).max(1e-3);
+        return (lo - d)..(hi + d);
+    }
+    (lo - pad * span)..(hi + pad * span)
+}
+
+/// A number for a legend: integers as integers, else about four significant digits.
+pub(crate) fn fmt_num(v: f64) -> String {
+    let a = v.abs();
+    if v == v.trunc() && a < 1e9 {
+        format!("{v:.0}")
+    } else if !(1e-3..1e4).contains(&a) {
+        format!("{v:.3e}")
+    } else {
+        let digits = (3 - a.log10().floor() as i32).max(0) as usize;
+        format!("{v:.digits$}")
+    }
+}
+
+/// A tick label on an axis spanning `span`: as many decimals as the tick spacing (about span/8)
+/// needs, trailing zeros cut (plotters' default writes `1000.0`, and `-2.78e-17` for a zero
+/// reached by adding float steps); scientific notation for extreme magnitudes.
+fn fmt_tick(v: f64, span: f64) -> String {
+    if v.abs() <= span * 1e-6 {
+        return "0".into();
+    }
+    if v.abs() >= 1e7 || span < 1e-6 {
+        return format!("{v:.2e}");
+    }
+    let step = span / 8.0;
+    // One decimal more than the spacing needs: plotters may pick a step finer than span/8.
+    let decimals = (2 - step.log10().floor() as i32).clamp(0, 9) as usize;
+    let s = format!("{v:.decimals$}");
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        &s
+    };
+    s.to_string()
+}
+
+/// Draws `chart` on any plotters backend (SVG for display, bitmap for PNG).
+fn draw<DB: DrawingBackend>(
+    chart: &LineChart,
+    root: &DrawingArea<DB, Shift>,
+) -> Result<(), String> {
+    let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    root.fill(&WHITE).map_err(e)?;
+    let (xr, yr) = chart.ranges();
+    let (xspan, yspan) = (xr.end - xr.start, yr.end - yr.start);
+    let mut builder = ChartBuilder::on(root);
+    builder
+        .margin(16)
+        .x_label_area_size(56)
+        .y_label_area_size(88);
+    if !chart.title.is_empty() {
+        builder.caption(&chart.title, ("sans-serif", TITLE_PX));
+    }
+    let mut ctx = builder.build_cartesian_2d(xr, yr).map_err(e)?;
+    ctx.configure_mesh()
+        .x_desc(chart.x_label.as_str())
+        .y_desc(chart.y_label.as_str())
+        .axis_desc_style(("sans-serif", AXIS_PX))
+        .label_style(("sans-serif", TICK_PX))
+        .x_labels(8)
+        .y_labels(8)
+        .x_label_formatter(&|v| fmt_tick(*v, xspan))
+        .y_label_formatter(&|v| fmt_tick(*v, yspan))
+        .bold_line_style(RGBColor(225, 225, 225))
+        .light_line_style(RGBColor(245, 245, 245))
+        .draw()
+        .map_err(e)?;
+
+    for (i, s) in chart.series.iter().enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
+        let pts = s.finite();
+        let best = if chart.mark_best { s.best() } else { None };
+        let label = match best {
+            Some((x, y)) => format!("{} (max {} at {})", s.name, fmt_num(y), fmt_num(x)),
+            None => s.name.clone(),
+        };
+        ctx.draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(2)))
+            .map_err(e)?
+            .label(label)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3))
+            });
+        if chart.markers || pts.len() < 2 {
+            ctx.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))
+                .map_err(e)?;
+        }
+        if let Some(b) = best {
+            ctx.draw_series([
+                Circle::new(b, 8, color.filled()),
+                Circle::new(b, 8, BLACK.stroke_width(2)),
+            ])
+            .map_err(e)?;
+        }
+    }
+
+    let position = match chart.legend {
+        Legend::UpperRight => Some(SeriesLabelPosition::UpperRight),
+        Legend::UpperLeft => Some(SeriesLabelPosition::UpperLeft),
+        Legend::LowerRight => Some(SeriesLabelPosition::LowerRight),
+        Legend::LowerLeft => Some(SeriesLabelPosition::LowerLeft),
+        Legend::Hidden => None,
+    };
+    if let (Some(position), false) = (position, chart.series.is_empty()) {
+        ctx.configure_series_labels()
+            .position(position)
+            .label_font(("sans-serif", LEGEND_PX))
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(190, 190, 190))
+            .draw()
+            .map_err(e)?;
+    }
+    root.present().map_err(e)
+}
+
+/// A drawn chart: an SVG picture plus the [`LineChart`] it came from (to draw it again as PNG).
+///
+/// In an evcxr notebook a `Figure` that is the last expression of a cell shows inline (its
+/// inherent [`Figure::evcxr_display`] emits `image/svg+xml`). One chart per cell: evcxr keeps one
+/// output per MIME type per cell.
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// let fig = gcatm::plot::info_nce(&[(0.0, 5.2), (1.0, 4.1), (2.0, 3.7)], "epoch").unwrap();
+/// fig.save_svg(dir.path().join("info_nce.svg")).unwrap();
+/// fig.save_png(dir.path().join("info_nce.png")).unwrap();
+/// assert!(fig.display_string().starts_with("EVCXR_BEGIN_CONTENT image/svg+xml\n<svg"));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    chart: LineChart,
+    svg: String,
+}
+
+impl Figure {
+    /// The SVG document.
+    pub fn svg(&self) -> &str {
+        &self.svg
+    }
+
+    /// The chart description this figure was drawn from.
+    pub fn chart(&self) -> &LineChart {
+        &self.chart
+    }
+
+    /// Width in pixels.
+    pub fn width(&self) -> u32 {
+        self.chart.size.0
+    }
+
+    /// Height in pixels.
+    pub fn height(&self) -> u32 {
+        self.chart.size.1
+    }
+
+    /// Writes the SVG to `path` (atomically: a temporary file beside it, then a rename).
+    pub fn save_svg(&self, path: impl AsRef<Path>) -> Result<(), PlotError> {
+        let path = path.as_ref();
+        atomic_write(path, |tmp| {
+            std::fs::write(tmp, &self.svg).map_err(|source| PlotError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        })
+    }
+
+    /// Draws the chart again as an RGB PNG of the same size and writes it to `path` (atomically).
+    /// Text is rasterised with the embedded font, so no system font is needed.
+    pub fn save_png(&self, path: impl AsRef<Path>) -> Result<(), PlotError> {
+        let path = path.as_ref();
+        ensure_fonts()?;
+        atomic_write(path, |tmp| {
+            let root = BitMapBackend::new(tmp, self.chart.size).into_drawing_area();
+            draw(&self.chart, &root).map_err(|message| PlotError::Draw {
+                target: path.display().to_string(),
+                message,
+            })
+        })
+    }
+
+    /// The exact text [`Figure::evcxr_display`] prints: the evcxr display protocol around the SVG.
+    pub fn display_string(&self) -> String {
+        format!(
+            "EVCXR_BEGIN_CONTENT image/svg+xml\n{}\nEVCXR_END_CONTENT\n",
+            self.svg
+        )
+    }
+
+    /// Shows the chart inline in an evcxr notebook (called by evcxr on a cell's last value).
+    pub fn evcxr_display(&self) {
+        // The same bytes as `evcxr_runtime::mime_type("image/svg+xml").text(svg)`, printed from
+        // display_string so that what tests check is what the kernel reads.
+        print!("{}", self.display_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{fmt_num, fmt_tick};
+
+    #[test]
+    fn tick_labels() {
+        assert_eq!(fmt_tick(-2.78e-17, 0.3), "0");
+        assert_eq!(fmt_tick(1000.0, 1000.0), "1000");
+        assert_eq!(fmt_tick(0.025, 0.03), "0.025");
+        assert_eq!(fmt_tick(0.05, 0.3), "0.05");
+        assert_eq!(fmt_tick(-0.15, 0.3), "-0.15");
+        assert_eq!(fmt_tick(2.5, 3.0), "2.5");
+        assert_eq!(fmt_tick(3e8, 1e9), "3.00e8");
+    }
+
+    #[test]
+    fn legend_numbers() {
+        assert_eq!(fmt_num(0.03013), "0.03013");
+        assert_eq!(fmt_num(750.0), "750");
+        assert_eq!(fmt_num(12.345), "12.35");
+        assert_eq!(fmt_num(1e-5), "1.000e-5");
+    }
+}

@@ -1,0 +1,63 @@
+//! The evcxr display protocol of figures and topic tables, and topic tables themselves.
+use gcatm::plot;
+
+#[test]
+fn figure_display_string_is_the_evcxr_protocol_around_the_svg() {
+    let fig = plot::info_nce(&[(0.0, 3.0), (1.0, 2.0)], "epoch").unwrap();
+    let s = fig.display_string();
+    let body = s
+        .strip_prefix("EVCXR_BEGIN_CONTENT image/svg+xml\n")
+        .and_then(|s| s.strip_suffix("\nEVCXR_END_CONTENT\n"))
+        .expect("protocol framing");
+    assert_eq!(body, fig.svg());
+    assert!(body.starts_with("<svg"));
+}
+
+#[test]
+fn topic_table_display_string_is_html() {
+    let topics = vec![
+        vec!["god", "jesus", "bible"],
+        vec!["game", "team", "season"],
+    ];
+    let t = plot::topic_table(&topics, Some(&[0.0812, -0.0031])).unwrap();
+    let s = t.display_string();
+    let body = s
+        .strip_prefix("EVCXR_BEGIN_CONTENT text/html\n")
+        .and_then(|s| s.strip_suffix("\nEVCXR_END_CONTENT\n"))
+        .expect("protocol framing");
+    assert_eq!(body, t.html());
+    assert!(body.contains("<table"));
+    assert!(body.contains("<th>score</th>"));
+    assert!(body.contains("<tr><td>0</td><td>0.0812</td><td>god jesus bible</td></tr>"));
+    assert!(body.contains("<tr><td>1</td><td>-0.0031</td><td>game team season</td></tr>"));
+    assert_eq!(body.matches("<tr>").count(), 3, "header + 2 rows");
+}
+
+#[test]
+fn topic_table_without_scores_escapes_words() {
+    let t = plot::topic_table(&[vec!["<b>", "at&t"]], None).unwrap();
+    assert!(!t.html().contains("<th>score</th>"));
+    assert!(t.html().contains("<td>&lt;b&gt; at&amp;t</td>"));
+    assert_eq!(t.scores(), None);
+    assert_eq!(t.topics(), &[vec!["<b>".to_string(), "at&t".to_string()]]);
+}
+
+#[test]
+fn topic_table_rejects_a_score_count_mismatch() {
+    let err = plot::topic_table(&[vec!["a"], vec!["b"]], Some(&[0.1])).unwrap_err();
+    assert!(err.to_string().contains("1 scores for 2 topics"), "{err}");
+}
+
+#[test]
+fn topic_table_markdown_and_html_file() {
+    let t = plot::topic_table(&[vec!["a|b", "c"]], Some(&[0.5])).unwrap();
+    assert_eq!(
+        t.to_markdown(),
+        "| topic | score | top words |\n|---|---|---|\n| 0 | 0.5000 | a\\|b c |\n"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("topics.html");
+    t.save_html(&path).unwrap();
+    let doc = std::fs::read_to_string(&path).unwrap();
+    assert!(doc.starts_with("<!DOCTYPE html>") && doc.contains(t.html()));
+}

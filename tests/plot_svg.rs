@@ -1,0 +1,231 @@
+//! SVG output of the chart builders: a valid root, titles and axis names as text, series, sizes.
+use gcatm::plot::{self, Legend, LineChart};
+
+fn curve(n: usize, f: impl Fn(f64) -> f64) -> Vec<(f64, f64)> {
+    (0..n).map(|i| (i as f64 * 250.0, f(i as f64))).collect()
+}
+
+/// The document is one `<svg>` element with the SVG namespace and the figure's size.
+fn assert_svg_root(svg: &str, w: u32, h: u32) {
+    assert!(
+        svg.starts_with("<svg"),
+        "no svg root: {}",
+        &svg[..60.min(svg.len())]
+    );
+    assert!(svg.trim_end().ends_with("</svg>"));
+    assert_eq!(svg.matches("<svg").count(), 1);
+    assert!(svg.contains("xmlns=\"http://www.w3.org/2000/svg\""));
+    assert!(svg.contains(&format!("width=\"{w}\"")) && svg.contains(&format!("height=\"{h}\"")));
+}
+
+/// Every `<text ...>` element's content, trimmed, in order.
+fn texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| {
+            let body = &t[t.find('>')? + 1..];
+            Some(body[..body.find("</text>")?].trim().to_string())
+        })
+        .collect()
+}
+
+/// `(data lines, legend samples)`: the chart draws series 2 px wide and legend samples 3 px wide
+/// (axes and ticks are 1 px polylines).
+fn lines(svg: &str) -> (usize, usize) {
+    let count = |w: &str| {
+        svg.split("<polyline")
+            .skip(1)
+            .filter(|p| p[..p.find('>').unwrap()].contains(&format!("stroke-width=\"{w}\"")))
+            .count()
+    };
+    (count("2"), count("3"))
+}
+
+#[test]
+fn losses_has_title_axis_names_and_one_line_per_series() {
+    let d = curve(20, |i| -0.1 + 0.01 * i);
+    let g = curve(20, |i| 0.05 * (i / 3.0).sin());
+    let e = curve(20, |i| 0.02 * i);
+    let fig = plot::losses(&[("D", d), ("G", g), ("E", e)], "iteration").unwrap();
+    let svg = fig.svg();
+    assert_svg_root(svg, 800, 480);
+    let t = texts(svg);
+    for want in ["Training losses", "iteration", "loss", "D", "G", "E"] {
+        assert!(
+            t.iter().any(|s| s == want),
+            "missing text {want:?} in {t:?}"
+        );
+    }
+    assert_eq!(lines(svg), (3, 3));
+    assert_eq!(fig.chart().series.len(), 3);
+}
+
+#[test]
+fn info_nce_has_one_line_and_no_legend() {
+    let fig = plot::info_nce(&curve(10, |i| 6.0 - 0.2 * i), "epoch").unwrap();
+    let t = texts(fig.svg());
+    assert!(t.iter().any(|s| s == "InfoNCE loss"));
+    assert!(t.iter().any(|s| s == "epoch"));
+    assert!(!t.iter().any(|s| s == "InfoNCE"), "legend should be hidden");
+    assert_eq!(lines(fig.svg()), (1, 0));
+}
+
+#[test]
+fn coherence_curve_marks_each_best_point() {
+    let a = vec![
+        (250.0, 0.010),
+        (500.0, 0.024),
+        (750.0, 0.030),
+        (1000.0, 0.026),
+    ];
+    let b = vec![
+        (250.0, 0.005),
+        (500.0, 0.012),
+        (750.0, 0.011),
+        (1000.0, 0.019),
+    ];
+    let fig = plot::coherence_curve("NPMI", &[("batch 256", a), ("batch 1024", b)], true).unwrap();
+    let svg = fig.svg();
+    let t = texts(svg);
+    assert!(t.iter().any(|s| s == "NPMI over training"));
+    assert!(
+        t.iter().any(|s| s == "batch 256 (max 0.03000 at 750)"),
+        "{t:?}"
+    );
+    assert!(
+        t.iter().any(|s| s == "batch 1024 (max 0.01900 at 1000)"),
+        "{t:?}"
+    );
+    assert_eq!(lines(svg), (2, 2));
+    // The best point is ringed: a filled circle and a black outline of radius 8 per series.
+    assert_eq!(svg.matches("r=\"8\"").count(), 4);
+}
+
+#[test]
+fn coherence_curve_without_best_marks_nothing() {
+    let fig = plot::coherence_curve("C_V", &[("run", curve(5, |i| i * 0.1))], false).unwrap();
+    assert_eq!(fig.svg().matches("r=\"8\"").count(), 0);
+    assert!(!fig.svg().contains("(max"));
+}
+
+#[test]
+fn npmi_vs_topics_sorts_by_k_and_draws_dots() {
+    let run = vec![(100, 0.0265), (20, 0.07203), (50, 0.04457)];
+    let fig = plot::npmi_vs_topics(&[("July", run), ("August", vec![(100, 0.03013)])]).unwrap();
+    let s = &fig.chart().series[0].points;
+    assert_eq!(
+        s.iter().map(|p| p.0).collect::<Vec<_>>(),
+        vec![20.0, 50.0, 100.0]
+    );
+    let t = texts(fig.svg());
+    assert!(t.iter().any(|s| s == "number of topics K"));
+    assert!(t.iter().any(|s| s == "NPMI"));
+    // Dots of radius 4 at every point: 3 + 1.
+    assert_eq!(fig.svg().matches("r=\"4\"").count(), 4);
+}
+
+#[test]
+fn compare_runs_names_both_runs_and_the_metric() {
+    let a = curve(6, |i| 0.01 * i);
+    let b = curve(6, |i| 0.012 * i - 0.001 * i * i);
+    let fig = plot::compare_runs("tau 0.1", &a, "tau 0.5", &b, "NPMI").unwrap();
+    let t = texts(fig.svg());
+    assert!(t.iter().any(|s| s == "NPMI: tau 0.1 vs tau 0.5"));
+    assert!(t.iter().any(|s| s.starts_with("tau 0.1 (max")));
+    assert!(t.iter().any(|s| s.starts_with("tau 0.5 (max")));
+    assert_eq!(lines(fig.svg()), (2, 2));
+}
+
+#[test]
+fn text_is_escaped_and_at_least_14_px() {
+    // SVG font-size is the em size (plotters writes its size / 1.24): that is what must be >= 14.
+    let fig = LineChart::new("a < b & c")
+        .x_label("x")
+        .y_label("y")
+        .series("s", vec![(0.0, 1.0), (1.0, 2.0)])
+        .build()
+        .unwrap();
+    let svg = fig.svg();
+    assert!(svg.contains("a &lt; b &amp; c"));
+    let sizes: Vec<f64> = svg
+        .split("font-size=\"")
+        .skip(1)
+        .map(|s| s[..s.find('"').unwrap()].parse().unwrap())
+        .collect();
+    assert!(!sizes.is_empty());
+    assert!(sizes.iter().all(|&s| s >= 14.0), "font sizes {sizes:?}");
+}
+
+#[test]
+fn degenerate_inputs_still_draw() {
+    // No series, an empty series, one point, a constant series, non-finite values.
+    let empty: &[(&str, Vec<(f64, f64)>)] = &[];
+    plot::losses(empty, "epoch").unwrap();
+    plot::losses(&[("D", vec![])], "epoch").unwrap();
+    let one = plot::info_nce(&[(3.0, 2.0)], "epoch").unwrap();
+    assert_eq!(
+        one.svg().matches("r=\"4\"").count(),
+        1,
+        "a lone point gets a dot"
+    );
+    plot::info_nce(&[(0.0, 2.0), (1.0, 2.0)], "epoch").unwrap();
+    let nan = plot::coherence_curve(
+        "NPMI",
+        &[(
+            "run",
+            vec![
+                (0.0, f64::NAN),
+                (1.0, 0.02),
+                (2.0, f64::INFINITY),
+                (3.0, 0.01),
+            ],
+        )],
+        true,
+    )
+    .unwrap();
+    assert!(texts(nan.svg())
+        .iter()
+        .any(|s| s == "run (max 0.02000 at 1)"));
+}
+
+#[test]
+fn custom_size_and_legend() {
+    let fig = LineChart::new("t")
+        .series("s", vec![(0.0, 0.0), (1.0, 1.0)])
+        .size(640, 360)
+        .legend(Legend::Hidden)
+        .build()
+        .unwrap();
+    assert_svg_root(fig.svg(), 640, 360);
+    assert_eq!((fig.width(), fig.height()), (640, 360));
+    assert!(LineChart::new("t").size(10, 10).build().is_err());
+}
+
+#[test]
+fn save_svg_writes_the_same_document_atomically() {
+    let dir = tempfile::tempdir().unwrap();
+    let fig = plot::info_nce(&curve(4, |i| i), "epoch").unwrap();
+    let path = dir.path().join("c.svg");
+    fig.save_svg(&path).unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), fig.svg());
+    // Overwriting leaves no temporary file behind.
+    fig.save_svg(&path).unwrap();
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, vec![std::ffi::OsString::from("c.svg")]);
+}
+
+#[test]
+fn save_errors_name_the_file() {
+    let fig = plot::info_nce(&curve(4, |i| i), "epoch").unwrap();
+    let bad = std::path::Path::new("/nonexistent-gcatm-dir/x.svg");
+    let err = fig.save_svg(bad).unwrap_err().to_string();
+    assert!(err.contains("/nonexistent-gcatm-dir/x.svg"), "{err}");
+    let err = fig
+        .save_png("/nonexistent-gcatm-dir/x.png")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("/nonexistent-gcatm-dir/x.png"), "{err}");
+}
