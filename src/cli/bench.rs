@@ -38,8 +38,15 @@ pub struct BenchArgs {
 
 /// Runs `gcatm bench`.
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(args.epochs >= 2, "--epochs must be at least 2 (one warm-up, one timed)");
-    let loaded = load_corpus(args.corpus.as_deref(), args.restrict_vocab.as_deref(), Split::Train)?;
+    anyhow::ensure!(
+        args.epochs >= 2,
+        "--epochs must be at least 2 (one warm-up, one timed)"
+    );
+    let loaded = load_corpus(
+        args.corpus.as_deref(),
+        args.restrict_vocab.as_deref(),
+        Split::Train,
+    )?;
     let config = TrainConfig {
         topics: args.topics,
         batch_size: args.batch_size,

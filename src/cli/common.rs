@@ -13,7 +13,11 @@ pub struct Loaded {
 }
 
 /// Loads `split` of `dir` (or the planted corpus), restricts it and drops empty documents.
-pub fn load_corpus(dir: Option<&Path>, restrict: Option<&Path>, split: Split) -> anyhow::Result<Loaded> {
+pub fn load_corpus(
+    dir: Option<&Path>,
+    restrict: Option<&Path>,
+    split: Split,
+) -> anyhow::Result<Loaded> {
     let Some(dir) = dir else {
         let planted = PlantedCorpus::builder().build();
         let description = format!(
@@ -22,7 +26,10 @@ pub fn load_corpus(dir: Option<&Path>, restrict: Option<&Path>, split: Split) ->
             planted.topics.len(),
             planted.corpus.vocab_size()
         );
-        return Ok(Loaded { corpus: planted.corpus, description });
+        return Ok(Loaded {
+            corpus: planted.corpus,
+            description,
+        });
     };
     let mut corpus = Corpus::load(dir, Format::Auto, split)
         .with_context(|| format!("loading the corpus in {}", dir.display()))?;
@@ -38,7 +45,10 @@ pub fn load_corpus(dir: Option<&Path>, restrict: Option<&Path>, split: Split) ->
         corpus.n_docs(),
         corpus.vocab_size()
     ));
-    Ok(Loaded { corpus, description })
+    Ok(Loaded {
+        corpus,
+        description,
+    })
 }
 
 /// Peak resident memory of this process in MiB (Linux; 0 where unknown).

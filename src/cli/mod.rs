@@ -1,7 +1,7 @@
 //! One module per subcommand.
 pub mod bench;
-pub mod common;
 pub mod coherence;
+pub mod common;
 pub mod corpus;
 pub mod data;
 pub mod log;

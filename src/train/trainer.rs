@@ -298,7 +298,7 @@ impl Trainer {
             loss_d: self.critic_step(batch)?,
             ..Default::default()
         };
-        if index % self.config.n_critic == 0 {
+        if index.is_multiple_of(self.config.n_critic) {
             let g = self.generator_step()?;
             losses.loss_g = Some(g.adversarial);
             losses.info_nce = g.info_nce;
