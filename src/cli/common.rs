@@ -51,10 +51,15 @@ pub fn load_corpus(source: &CorpusSource) -> anyhow::Result<Loaded> {
                 test.n_docs(),
                 train.vocab_size()
             );
-            return Ok(Loaded { train, test: Some(test), description });
+            return Ok(Loaded {
+                train,
+                test: Some(test),
+                description,
+            });
         }
         let mut p = planted();
-        p.description.push_str(&format!(" (no 20ng data in {})", data.display()));
+        p.description
+            .push_str(&format!(" (no 20ng data in {})", data.display()));
         return Ok(p);
     };
     let vocab = match source.restrict_vocab.as_deref() {
@@ -92,7 +97,11 @@ pub fn load_corpus(source: &CorpusSource) -> anyhow::Result<Loaded> {
         test.as_ref().map_or(0, |t| t.n_docs()),
         train.vocab_size()
     ));
-    Ok(Loaded { train, test, description })
+    Ok(Loaded {
+        train,
+        test,
+        description,
+    })
 }
 
 /// The built-in planted corpus with its default settings.
@@ -104,7 +113,11 @@ pub fn planted() -> Loaded {
         planted.topics.len(),
         planted.corpus.vocab_size()
     );
-    Loaded { train: planted.corpus, test: None, description }
+    Loaded {
+        train: planted.corpus,
+        test: None,
+        description,
+    }
 }
 
 /// Peak resident memory of this process in MiB (Linux; 0 where unknown).
@@ -124,5 +137,6 @@ pub fn peak_rss_mb() -> f64 {
 /// Reads a JSON file into `T`, naming the file on error.
 pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_slice(&bytes).with_context(|| format!("{}: not valid JSON for this file", path.display()))
+    serde_json::from_slice(&bytes)
+        .with_context(|| format!("{}: not valid JSON for this file", path.display()))
 }

@@ -2,7 +2,9 @@
 use super::common::{load_corpus, read_json, CorpusSource, Loaded};
 use anyhow::Context;
 use gcatm::eval::Evaluator;
-use gcatm::train::{load_checkpoint, train_to_dir, write_json, EpochRecord, TrainConfig, Trainer, Variant};
+use gcatm::train::{
+    load_checkpoint, train_to_dir, write_json, EpochRecord, TrainConfig, Trainer, Variant,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -63,8 +65,19 @@ impl TrainArgs {
         macro_rules! set {
             ($($f:ident),*) => { $(if let Some(v) = self.$f.clone() { c.$f = v; })* };
         }
-        set!(topics, epochs, variant, temperature, g_lr_scale, batch_size, eval_every, device, seed);
-        c.validate().map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        set!(
+            topics,
+            epochs,
+            variant,
+            temperature,
+            g_lr_scale,
+            batch_size,
+            eval_every,
+            device,
+            seed
+        );
+        c.validate()
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
         Ok(c)
     }
 }
@@ -75,14 +88,21 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         Some(dir) => {
             let source: CorpusSource = read_json(&dir.join("corpus.json"))?;
             let loaded = load_corpus(&source)?;
-            let trainer = load_checkpoint(&dir.join("checkpoint"), &loaded.train, args.device.as_deref())
-                .with_context(|| format!("resuming the run in {}", dir.display()))?;
+            let trainer = load_checkpoint(
+                &dir.join("checkpoint"),
+                &loaded.train,
+                args.device.as_deref(),
+            )
+            .with_context(|| format!("resuming the run in {}", dir.display()))?;
             let epochs = args.epochs.unwrap_or(trainer.config().epochs);
             (trainer, dir.clone(), loaded, epochs)
         }
         None => {
             let config = args.config()?;
-            let source = CorpusSource { corpus: args.corpus.clone(), restrict_vocab: args.restrict_vocab.clone() };
+            let source = CorpusSource {
+                corpus: args.corpus.clone(),
+                restrict_vocab: args.restrict_vocab.clone(),
+            };
             let loaded = load_corpus(&source)?;
             if args.out.join("checkpoint").exists() {
                 anyhow::bail!(
@@ -91,10 +111,16 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                     args.out.display()
                 );
             }
-            std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+            std::fs::create_dir_all(&args.out)
+                .with_context(|| format!("creating {}", args.out.display()))?;
             write_json(&args.out.join("corpus.json"), &source)?;
             let epochs = config.epochs;
-            (Trainer::new(config, &loaded.train)?, args.out.clone(), loaded, epochs)
+            (
+                Trainer::new(config, &loaded.train)?,
+                args.out.clone(),
+                loaded,
+                epochs,
+            )
         }
     };
     eprintln!("corpus: {}", loaded.description);
@@ -153,10 +179,15 @@ pub fn train_with_progress(
             r.loss_d,
             r.loss_g,
             r.loss_e,
-            r.info_nce.map(|n| format!(" InfoNCE {n:.3}")).unwrap_or_default()
+            r.info_nce
+                .map(|n| format!(" InfoNCE {n:.3}"))
+                .unwrap_or_default()
         );
         if let Some(n) = r.metrics.get("npmi") {
-            msg.push_str(&format!(" NPMI {n:.4} TD {:.3}", r.metrics.get("td").copied().unwrap_or(f64::NAN)));
+            msg.push_str(&format!(
+                " NPMI {n:.4} TD {:.3}",
+                r.metrics.get("td").copied().unwrap_or(f64::NAN)
+            ));
         }
         match &bar {
             Some(b) => {

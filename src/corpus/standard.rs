@@ -21,12 +21,17 @@ pub fn news_clean_vocab_path(data_dir: &Path) -> Option<PathBuf> {
 /// assert_eq!(train.vocab_size(), 1883);
 /// ```
 pub fn load_20ng_1883(data_dir: &Path) -> Result<(Corpus, Corpus), CorpusError> {
-    let vocab_path = news_clean_vocab_path(data_dir).ok_or_else(|| {
-        CorpusError::Missing(data_dir.join("20news_clean/vocab.pkl"))
-    })?;
+    let vocab_path = news_clean_vocab_path(data_dir)
+        .ok_or_else(|| CorpusError::Missing(data_dir.join("20news_clean/vocab.pkl")))?;
     let vocab = read_vocab_file(&vocab_path)?;
     let dir = data_dir.join("20ng");
-    let train = load_topmost(&dir, Split::Train)?.restrict_to(&vocab)?.drop_empty()?.0;
-    let test = load_topmost(&dir, Split::Test)?.restrict_to(&vocab)?.drop_empty()?.0;
+    let train = load_topmost(&dir, Split::Train)?
+        .restrict_to(&vocab)?
+        .drop_empty()?
+        .0;
+    let test = load_topmost(&dir, Split::Test)?
+        .restrict_to(&vocab)?
+        .drop_empty()?
+        .0;
     Ok((train, test))
 }

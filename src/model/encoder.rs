@@ -1,6 +1,6 @@
-use super::layers::{add_bias, block_tail, linear, BatchNorm1d, Bow};
+use super::layers::{add_bias, block_tail, BatchNorm1d, Bow, Linear};
 use candle_core::{Module, ModuleT, Result, Tensor};
-use candle_nn::{Linear, VarBuilder};
+use candle_nn::VarBuilder;
 
 /// The encoder E: bow (V) -> block(V, H) -> Linear(H, K) -> softmax = theta.
 ///
@@ -25,9 +25,9 @@ impl Encoder {
     /// An encoder for a vocabulary of `vocab_size` words, `topics` topics and hidden width `hidden`.
     pub fn new(vb: VarBuilder, vocab_size: usize, topics: usize, hidden: usize) -> Result<Self> {
         Ok(Encoder {
-            fc1: linear(vocab_size, hidden, vb.pp("fc1"))?,
+            fc1: Linear::new(vocab_size, hidden, vb.pp("fc1"))?,
             bn: BatchNorm1d::new(hidden, vb.pp("bn"))?,
-            fc2: linear(hidden, topics, vb.pp("fc2"))?,
+            fc2: Linear::new(hidden, topics, vb.pp("fc2"))?,
         })
     }
 

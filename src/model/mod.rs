@@ -13,6 +13,7 @@ mod critic;
 mod encoder;
 mod generator;
 mod init;
+mod kernels;
 mod layers;
 mod prior;
 

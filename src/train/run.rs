@@ -139,7 +139,8 @@ fn append_line<T: Serialize>(path: &Path, value: &T) -> Result<(), TrainError> {
         .create(true)
         .open(path)
         .map_err(|e| TrainError::file(path, e))?;
-    f.write_all(line.as_bytes()).map_err(|e| TrainError::file(path, e))
+    f.write_all(line.as_bytes())
+        .map_err(|e| TrainError::file(path, e))
 }
 
 /// Writes `value` as pretty JSON to `path` atomically.
