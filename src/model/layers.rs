@@ -28,14 +28,6 @@ impl Linear {
         })
     }
 
-    pub(crate) fn weight(&self) -> &Tensor {
-        &self.weight
-    }
-
-    pub(crate) fn bias(&self) -> &Tensor {
-        &self.bias
-    }
-
     /// The same layer with its parameters cut off from autograd: gradients reach the input only.
     /// Used where a network is a path for another network's gradients (the critic in the
     /// generator and encoder steps), so that no work is spent on its own weight gradients.
@@ -237,11 +229,12 @@ pub enum Bow<'a> {
 }
 
 impl Bow<'_> {
-    /// `bow @ weight^T` for a `(out x V)` weight: a sparse product on the CPU, dense elsewhere.
-    pub(crate) fn matmul_t(&self, weight: &Tensor) -> Result<Tensor> {
+    /// `bow @ weight` for an input-major `(V x out)` weight: a sparse product on the CPU, dense
+    /// elsewhere.
+    pub(crate) fn matmul(&self, weight: &Tensor) -> Result<Tensor> {
         match self {
-            Bow::Dense(x) => linear_t(x, weight),
-            Bow::Sparse(x) => sparse_matmul_t(x, weight),
+            Bow::Dense(x) => linear_n(x, weight),
+            Bow::Sparse(x) => sparse_matmul(x, weight),
         }
     }
 
@@ -254,20 +247,83 @@ impl Bow<'_> {
     }
 }
 
-/// `x @ weight^T` for a sparse `B x V` batch and a dense `(out x V)` weight, giving `B x out`, with
-/// the weight's gradient `grad^T x` computed sparsely too. Costs O(nnz * out) instead of
-/// O(B * V * out). On a non-CPU device it falls back to the dense product.
+/// `x @ w` for an input-major `(in x out)` weight, with the lean gradients of [`linear_t`].
+pub(crate) fn linear_n(x: &Tensor, w: &Tensor) -> Result<Tensor> {
+    if !x.device().is_cpu() {
+        return x.matmul(w);
+    }
+    let y = x.detach().matmul(&w.detach())?;
+    if !(x.track_op() || w.track_op()) {
+        return Ok(y);
+    }
+    x.apply_op2(w, LeanLinearN { y })
+}
+
+struct LeanLinearN {
+    y: Tensor,
+}
+
+impl CustomOp2 for LeanLinearN {
+    fn name(&self) -> &'static str {
+        "lean-linear-n"
+    }
+
+    fn cpu_fwd(
+        &self,
+        _s1: &CpuStorage,
+        _l1: &Layout,
+        _s2: &CpuStorage,
+        _l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        hand_over(&self.y)
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let gx = if x.track_op() {
+            Some(grad.matmul(&w.detach().t()?)?)
+        } else {
+            None
+        };
+        let gw = if w.track_op() {
+            Some(x.detach().t()?.matmul(grad)?)
+        } else {
+            None
+        };
+        Ok((gx, gw))
+    }
+}
+
+/// A product computed before its op was recorded, handed over as the op's output.
+fn hand_over(y: &Tensor) -> Result<(CpuStorage, Shape)> {
+    let (storage, layout) = y.storage_and_layout();
+    match &*storage {
+        candle_core::Storage::Cpu(s) if layout.is_contiguous() && layout.start_offset() == 0 => {
+            Ok((s.clone(), layout.shape().clone()))
+        }
+        _ => candle_core::bail!("expected a contiguous CPU product"),
+    }
+}
+
+/// `x @ weight` for a sparse `B x V` batch and a dense input-major `(V x out)` weight, giving
+/// `B x out`, with the weight's gradient `x^T grad` computed sparsely too. Costs O(nnz * out)
+/// instead of O(B * V * out). On a non-CPU device it falls back to the dense product.
 ///
 /// ```
 /// use candle_core::{Device, Tensor};
 /// use gcatm::corpus::SparseBatch;
 /// let x = SparseBatch { offsets: vec![0, 1, 3], word_ids: vec![2, 0, 1], values: vec![1.0, 0.5, 0.5], cols: 3 };
-/// let w = Tensor::new(&[[1f32, 2., 3.], [4., 5., 6.]], &Device::Cpu).unwrap();
-/// let y = gcatm::model::sparse_matmul_t(&x, &w).unwrap();
+/// let w = Tensor::new(&[[1f32, 4.], [2., 5.], [3., 6.]], &Device::Cpu).unwrap();
+/// let y = gcatm::model::sparse_matmul(&x, &w).unwrap();
 /// assert_eq!(y.to_vec2::<f32>().unwrap(), vec![vec![3.0, 6.0], vec![1.5, 4.5]]);
 /// ```
-pub fn sparse_matmul_t(x: &SparseBatch, weight: &Tensor) -> Result<Tensor> {
-    let (_out, v) = weight.dims2()?;
+pub fn sparse_matmul(x: &SparseBatch, weight: &Tensor) -> Result<Tensor> {
+    let (v, _out) = weight.dims2()?;
     if v != x.cols {
         candle_core::bail!(
             "sparse batch has {} columns but the weight has {v} inputs",
@@ -275,57 +331,50 @@ pub fn sparse_matmul_t(x: &SparseBatch, weight: &Tensor) -> Result<Tensor> {
         );
     }
     match weight.device() {
-        Device::Cpu => weight.apply_op1(SparseMatmulT {
+        Device::Cpu => weight.contiguous()?.apply_op1(SparseMatmul {
             x: Arc::new(x.clone()),
         }),
         d => x
             .to_dense(d)
             .map_err(|e| candle_core::Error::Msg(e.to_string()))?
-            .matmul(&weight.t()?),
+            .matmul(weight),
     }
 }
 
-struct SparseMatmulT {
+struct SparseMatmul {
     x: Arc<SparseBatch>,
 }
 
-impl CustomOp1 for SparseMatmulT {
+impl CustomOp1 for SparseMatmul {
     fn name(&self) -> &'static str {
-        "sparse-matmul-t"
+        "sparse-matmul"
     }
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
         let w = match storage {
             CpuStorage::F32(w) => w,
-            _ => candle_core::bail!("sparse-matmul-t: only f32 weights"),
+            _ => candle_core::bail!("sparse-matmul: only f32 weights"),
         };
-        let (out, v) = layout.shape().dims2()?;
+        let (_v, out) = layout.shape().dims2()?;
         let Some((start, end)) = layout.contiguous_offsets() else {
-            candle_core::bail!("sparse-matmul-t: the weight must be contiguous")
+            candle_core::bail!("sparse-matmul: the weight must be contiguous")
         };
         let w = &w[start..end];
         let x = &self.x;
         let rows = x.rows();
-        // Blocks of BLOCK output units: the block's weights, transposed to V x BLOCK, stay in L2
-        // while every non-zero of the batch adds one contiguous BLOCK-wide row (SIMD-friendly).
+        // Blocks of BLOCK output units: a block's slice of the weight (V x BLOCK) stays in L2
+        // while every non-zero of the batch adds one BLOCK-wide piece of a row (SIMD-friendly).
         // Each output is written by one thread, in a fixed order: deterministic sums.
         let blocks: Vec<Vec<f32>> = (0..out.div_ceil(BLOCK))
             .into_par_iter()
             .map(|blk| {
                 let o0 = blk * BLOCK;
                 let bw = BLOCK.min(out - o0);
-                let mut tb = vec![0f32; v * bw];
-                for o in 0..bw {
-                    let wr = &w[(o0 + o) * v..(o0 + o + 1) * v];
-                    for (j, &val) in wr.iter().enumerate() {
-                        tb[j * bw + o] = val;
-                    }
-                }
                 let mut yb = vec![0f32; rows * bw];
                 for (r, acc) in yb.chunks_exact_mut(bw).enumerate() {
                     for i in x.offsets[r]..x.offsets[r + 1] {
                         let val = x.values[i];
-                        let t = &tb[x.word_ids[i] as usize * bw..][..bw];
+                        let t = &w[x.word_ids[i] as usize * out + o0..][..bw];
                         for (a, b) in acc.iter_mut().zip(t) {
                             *a += val * b;
                         }
@@ -346,54 +395,41 @@ impl CustomOp1 for SparseMatmulT {
     }
 
     fn bwd(&self, arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> Result<Option<Tensor>> {
-        let (out, v) = arg.dims2()?;
+        let (v, out) = arg.dims2()?;
         let g: Vec<f32> = grad_res
             .to_device(&Device::Cpu)?
             .contiguous()?
             .flatten_all()?
             .to_vec1()?;
         let x = &self.x;
-        let rows = x.rows();
-        // grad_W[o, j] = sum_r grad[r, o] x[r, j], by blocks of output units as in the forward
-        // pass: accumulate V x BLOCK, then transpose into the block's rows of grad_W.
-        let mut gw = vec![0f32; out * v];
-        gw.par_chunks_mut(BLOCK * v)
-            .enumerate()
-            .for_each(|(blk, rows_o)| {
-                let o0 = blk * BLOCK;
-                let bw = rows_o.len() / v;
-                let mut tb = vec![0f32; v * bw];
-                for r in 0..rows {
-                    let gr = &g[r * out + o0..r * out + o0 + bw];
-                    for i in x.offsets[r]..x.offsets[r + 1] {
-                        let val = x.values[i];
-                        let t = &mut tb[x.word_ids[i] as usize * bw..][..bw];
-                        for (a, b) in t.iter_mut().zip(gr) {
-                            *a += val * b;
-                        }
-                    }
-                }
-                for o in 0..bw {
-                    let row = &mut rows_o[o * v..(o + 1) * v];
-                    for (j, r) in row.iter_mut().enumerate() {
-                        *r = tb[j * bw + o];
+        // grad_W[j, :] = sum over the non-zeros x[r, j] of x[r, j] * grad[r, :]: index the
+        // non-zeros by word so that each row of grad_W is written by one thread.
+        let mut by_word: Vec<Vec<(u32, f32)>> = vec![Vec::new(); v];
+        for r in 0..x.rows() {
+            for i in x.offsets[r]..x.offsets[r + 1] {
+                by_word[x.word_ids[i] as usize].push((r as u32, x.values[i]));
+            }
+        }
+        let mut gw = vec![0f32; v * out];
+        gw.par_chunks_mut(out)
+            .zip(by_word.par_iter())
+            .for_each(|(row, entries)| {
+                for &(r, val) in entries {
+                    let gr = &g[r as usize * out..][..out];
+                    for (a, b) in row.iter_mut().zip(gr) {
+                        *a += val * b;
                     }
                 }
             });
-        Ok(Some(Tensor::from_vec(gw, (out, v), arg.device())?))
+        Ok(Some(Tensor::from_vec(gw, (v, out), arg.device())?))
     }
 }
 
-/// Output units per block of the sparse product: 64 x V floats (~480 KB for V = 1883) fit in L2.
+/// Output units per block of the sparse product: a V x 64 slice (~480 KB for V = 1883) fits in L2.
 const BLOCK: usize = 64;
 
 /// A block: Linear -> BatchNorm1d -> LeakyReLU(0.01), applied after a first linear map computed by
 /// the caller (dense or sparse).
 pub(crate) fn block_tail(pre: &Tensor, bn: &BatchNorm1d, train: bool) -> Result<Tensor> {
     leaky_relu(&bn.forward_t(pre, train)?)
-}
-
-/// Adds a [`Linear`]'s bias to a pre-activation computed without it.
-pub(crate) fn add_bias(pre: Tensor, l: &Linear) -> Result<Tensor> {
-    super::kernels::bias_add(&pre, l.bias())
 }
