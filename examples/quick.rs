@@ -1,6 +1,7 @@
 //! Scratch timing on a planted corpus the size of 20ng-1883 (11314 documents, V = 1883).
 use gcatm::corpus::PlantedCorpus;
 use gcatm::train::{TrainConfig, Trainer, Variant};
+use std::time::Instant;
 fn main() {
     let k: usize = std::env::args()
         .nth(1)
@@ -21,11 +22,33 @@ fn main() {
         ..TrainConfig::default()
     };
     let mut t = Trainer::new(cfg, &planted.corpus).unwrap();
-    for _ in 0..3 {
-        let r = t.train_epoch().unwrap();
+    let batcher = t.batcher().clone();
+    for epoch in 1..=3u64 {
+        let mut tm = [0f64; 4];
+        let s0 = Instant::now();
+        for (i, b) in batcher.epoch(epoch).enumerate() {
+            let s = Instant::now();
+            let b = b.unwrap();
+            tm[0] += s.elapsed().as_secs_f64();
+            let s = Instant::now();
+            t.critic_step(&b).unwrap();
+            tm[1] += s.elapsed().as_secs_f64();
+            if i % 5 == 0 {
+                let s = Instant::now();
+                t.generator_step().unwrap();
+                tm[2] += s.elapsed().as_secs_f64();
+                let s = Instant::now();
+                t.encoder_step(&b).unwrap();
+                tm[3] += s.elapsed().as_secs_f64();
+            }
+        }
         println!(
-            "epoch {} {:.3}s d={:.4} g={:.4} e={:.4} nce={:?}",
-            r.epoch, r.seconds, r.loss_d, r.loss_g, r.loss_e, r.info_nce
+            "epoch {epoch} {:.3}s batch {:.3} critic {:.3} gen {:.3} enc {:.3}",
+            s0.elapsed().as_secs_f64(),
+            tm[0],
+            tm[1],
+            tm[2],
+            tm[3]
         );
     }
 }

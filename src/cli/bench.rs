@@ -1,6 +1,5 @@
 //! `gcatm bench`: training speed on a corpus, as the median epoch time after a warm-up epoch.
-use super::common::{load_corpus, peak_rss_mb};
-use gcatm::corpus::Split;
+use super::common::{load_corpus, peak_rss_mb, planted, CorpusSource};
 use gcatm::train::{TrainConfig, Trainer, Variant};
 use std::path::PathBuf;
 
@@ -42,11 +41,13 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         args.epochs >= 2,
         "--epochs must be at least 2 (one warm-up, one timed)"
     );
-    let loaded = load_corpus(
-        args.corpus.as_deref(),
-        args.restrict_vocab.as_deref(),
-        Split::Train,
-    )?;
+    let loaded = match &args.corpus {
+        Some(_) => load_corpus(&CorpusSource {
+            corpus: args.corpus.clone(),
+            restrict_vocab: args.restrict_vocab.clone(),
+        })?,
+        None => planted(),
+    };
     let config = TrainConfig {
         topics: args.topics,
         batch_size: args.batch_size,
@@ -57,7 +58,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         eval_every: 0,
         ..TrainConfig::default()
     };
-    let mut trainer = Trainer::new(config, &loaded.corpus)?;
+    let mut trainer = Trainer::new(config, &loaded.train)?;
     let iters = trainer.batcher().n_batches();
     let mut secs = Vec::new();
     for _ in 0..args.epochs {

@@ -1,54 +1,123 @@
 //! Pieces the subcommands share.
 use anyhow::Context;
-use gcatm::corpus::{read_vocab_file, Corpus, Format, PlantedCorpus, Split};
-use std::path::Path;
+use gcatm::corpus::fetch::data_dir;
+use gcatm::corpus::{load_20ng_1883, read_vocab_file, Corpus, Format, PlantedCorpus, Split};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
 
-/// A training corpus: the folder given (restricted to a vocabulary when asked, empty documents
-/// dropped), or the built-in planted corpus when no folder is given.
+/// Where a run's documents come from; saved in the run folder so that `--resume` reloads them.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct CorpusSource {
+    /// The corpus folder; `None` means the default (20ng-1883 from the data folder, else planted).
+    pub corpus: Option<PathBuf>,
+    /// A vocabulary to restrict to.
+    pub restrict_vocab: Option<PathBuf>,
+}
+
+/// Training and held-out documents, and where they came from.
 pub struct Loaded {
-    /// The documents.
-    pub corpus: Corpus,
-    /// Where they came from, for logs and summaries.
+    /// Training documents (empty ones dropped).
+    pub train: Corpus,
+    /// Held-out documents, when the source has them.
+    pub test: Option<Corpus>,
+    /// A one-line description for logs and summaries.
     pub description: String,
 }
 
-/// Loads `split` of `dir` (or the planted corpus), restricts it and drops empty documents.
-pub fn load_corpus(
-    dir: Option<&Path>,
-    restrict: Option<&Path>,
-    split: Split,
-) -> anyhow::Result<Loaded> {
-    let Some(dir) = dir else {
-        let planted = PlantedCorpus::builder().build();
-        let description = format!(
-            "planted corpus ({} documents, {} topics, V = {})",
-            planted.corpus.n_docs(),
-            planted.topics.len(),
-            planted.corpus.vocab_size()
-        );
-        return Ok(Loaded {
-            corpus: planted.corpus,
-            description,
-        });
+impl Loaded {
+    /// The corpus used as the coherence reference: train and test together where both exist.
+    pub fn reference(&self) -> anyhow::Result<Corpus> {
+        Ok(match &self.test {
+            Some(t) => self.train.concat(t)?,
+            None => self.train.clone(),
+        })
+    }
+}
+
+/// Loads a training corpus.
+///
+/// With a folder: its train split (and test split where the layout has one), restricted and with
+/// empty documents dropped. Without one: 20ng-1883 when the data folder (`$GCATM_DATA`, else
+/// `./data`) holds `20ng/` and a `20news_clean` vocabulary, else the built-in planted corpus.
+pub fn load_corpus(source: &CorpusSource) -> anyhow::Result<Loaded> {
+    let Some(dir) = source.corpus.as_deref() else {
+        let data = data_dir(None);
+        if data.join("20ng").exists() && gcatm::corpus::news_clean_vocab_path(&data).is_some() {
+            let (train, test) = load_20ng_1883(&data)?;
+            let description = format!(
+                "20ng-1883 from {} ({} train, {} test documents, V = {})",
+                data.display(),
+                train.n_docs(),
+                test.n_docs(),
+                train.vocab_size()
+            );
+            return Ok(Loaded {
+                train,
+                test: Some(test),
+                description,
+            });
+        }
+        let mut p = planted();
+        p.description
+            .push_str(&format!(" (no 20ng data in {})", data.display()));
+        return Ok(p);
     };
-    let mut corpus = Corpus::load(dir, Format::Auto, split)
-        .with_context(|| format!("loading the corpus in {}", dir.display()))?;
-    let mut description = format!("{} ({split:?})", dir.display());
-    if let Some(r) = restrict {
-        let vocab = read_vocab_file(r)?;
-        corpus = corpus.restrict_to(&vocab)?;
+    let vocab = match source.restrict_vocab.as_deref() {
+        Some(r) => Some(read_vocab_file(r)?),
+        None => None,
+    };
+    let prepare = |c: Corpus| -> anyhow::Result<(Corpus, usize)> {
+        let c = match &vocab {
+            Some(v) => c.restrict_to(v)?,
+            None => c,
+        };
+        Ok(c.drop_empty()?)
+    };
+    let (train, dropped) = match Corpus::load(dir, Format::Auto, Split::Train) {
+        Ok(c) => prepare(c)?,
+        // Layouts without splits (UCI, text) are all training documents.
+        Err(_) => prepare(
+            Corpus::load(dir, Format::Auto, Split::All)
+                .with_context(|| format!("loading the corpus in {}", dir.display()))?,
+        )?,
+    };
+    let test = Corpus::load(dir, Format::Auto, Split::Test)
+        .ok()
+        .map(prepare)
+        .transpose()?
+        .map(|(c, _)| c)
+        .filter(|c| c.n_docs() > 0 && c.vocab() == train.vocab());
+    let mut description = dir.display().to_string();
+    if let Some(r) = &source.restrict_vocab {
         description.push_str(&format!(" restricted to {}", r.display()));
     }
-    let (corpus, dropped) = corpus.drop_empty()?;
     description.push_str(&format!(
-        ": {} documents, V = {}, {dropped} empty dropped",
-        corpus.n_docs(),
-        corpus.vocab_size()
+        ": {} train documents ({dropped} empty dropped), {} test, V = {}",
+        train.n_docs(),
+        test.as_ref().map_or(0, |t| t.n_docs()),
+        train.vocab_size()
     ));
     Ok(Loaded {
-        corpus,
+        train,
+        test,
         description,
     })
+}
+
+/// The built-in planted corpus with its default settings.
+pub fn planted() -> Loaded {
+    let planted = PlantedCorpus::builder().build();
+    let description = format!(
+        "the built-in planted corpus ({} documents, {} topics, V = {})",
+        planted.corpus.n_docs(),
+        planted.topics.len(),
+        planted.corpus.vocab_size()
+    );
+    Loaded {
+        train: planted.corpus,
+        test: None,
+        description,
+    }
 }
 
 /// Peak resident memory of this process in MiB (Linux; 0 where unknown).
@@ -63,4 +132,11 @@ pub fn peak_rss_mb() -> f64 {
         })
         .map(|kb| kb / 1024.0)
         .unwrap_or(0.0)
+}
+
+/// Reads a JSON file into `T`, naming the file on error.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_slice(&bytes)
+        .with_context(|| format!("{}: not valid JSON for this file", path.display()))
 }

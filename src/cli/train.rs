@@ -1,10 +1,210 @@
-//! `gcatm train` (to be written).
+//! `gcatm train`: train a model and write a run folder (or continue one with `--resume`).
+use super::common::{load_corpus, read_json, CorpusSource, Loaded};
+use anyhow::Context;
+use gcatm::eval::Evaluator;
+use gcatm::train::{
+    load_checkpoint, train_to_dir, write_json, EpochRecord, TrainConfig, Trainer, Variant,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 
 /// Arguments of `gcatm train`.
 #[derive(clap::Args)]
-pub struct TrainArgs {}
+pub struct TrainArgs {
+    /// A TrainConfig JSON file; the flags below override its values.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Number of topics K.
+    #[arg(long)]
+    topics: Option<usize>,
+    /// Epochs in total (with --resume: train up to this many).
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Contrastive variant: bat, hard, mean or word.
+    #[arg(long)]
+    variant: Option<Variant>,
+    /// InfoNCE temperature.
+    #[arg(long)]
+    temperature: Option<f64>,
+    /// Generator learning-rate scale (0.01 is the log's lr/100).
+    #[arg(long)]
+    g_lr_scale: Option<f64>,
+    /// Documents per batch.
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Evaluate every N epochs (0: only at the end).
+    #[arg(long)]
+    eval_every: Option<usize>,
+    /// Corpus folder (default: 20ng-1883 from the data folder, else the built-in planted corpus).
+    #[arg(long)]
+    corpus: Option<PathBuf>,
+    /// Restrict the corpus to this vocabulary (vocab.pkl or vocab.txt).
+    #[arg(long)]
+    restrict_vocab: Option<PathBuf>,
+    /// cpu, cuda, cuda:N or auto.
+    #[arg(long)]
+    device: Option<String>,
+    /// Random seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// The run folder.
+    #[arg(long, default_value = "runs/train")]
+    out: PathBuf,
+    /// Continue the run in this folder.
+    #[arg(long, conflicts_with_all = ["config", "topics", "variant", "temperature", "g_lr_scale", "batch_size", "corpus", "restrict_vocab", "seed", "out"])]
+    resume: Option<PathBuf>,
+}
+
+impl TrainArgs {
+    fn config(&self) -> anyhow::Result<TrainConfig> {
+        let mut c: TrainConfig = match &self.config {
+            Some(p) => read_json(p)?,
+            None => TrainConfig::default(),
+        };
+        macro_rules! set {
+            ($($f:ident),*) => { $(if let Some(v) = self.$f.clone() { c.$f = v; })* };
+        }
+        set!(
+            topics,
+            epochs,
+            variant,
+            temperature,
+            g_lr_scale,
+            batch_size,
+            eval_every,
+            device,
+            seed
+        );
+        c.validate()
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        Ok(c)
+    }
+}
 
 /// Runs `gcatm train`.
-pub fn run(_args: TrainArgs) -> anyhow::Result<()> {
-    anyhow::bail!("gcatm train is not written yet")
+pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    let (mut trainer, out, loaded, epochs) = match &args.resume {
+        Some(dir) => {
+            let source: CorpusSource = read_json(&dir.join("corpus.json"))?;
+            let loaded = load_corpus(&source)?;
+            let trainer = load_checkpoint(
+                &dir.join("checkpoint"),
+                &loaded.train,
+                args.device.as_deref(),
+            )
+            .with_context(|| format!("resuming the run in {}", dir.display()))?;
+            let epochs = args.epochs.unwrap_or(trainer.config().epochs);
+            (trainer, dir.clone(), loaded, epochs)
+        }
+        None => {
+            let config = args.config()?;
+            let source = CorpusSource {
+                corpus: args.corpus.clone(),
+                restrict_vocab: args.restrict_vocab.clone(),
+            };
+            let loaded = load_corpus(&source)?;
+            if args.out.join("checkpoint").exists() {
+                anyhow::bail!(
+                    "{} already holds a run: continue it with `gcatm train --resume {}` or choose another --out",
+                    args.out.display(),
+                    args.out.display()
+                );
+            }
+            std::fs::create_dir_all(&args.out)
+                .with_context(|| format!("creating {}", args.out.display()))?;
+            write_json(&args.out.join("corpus.json"), &source)?;
+            let epochs = config.epochs;
+            (
+                Trainer::new(config, &loaded.train)?,
+                args.out.clone(),
+                loaded,
+                epochs,
+            )
+        }
+    };
+    eprintln!("corpus: {}", loaded.description);
+    eprintln!(
+        "device: {}, K = {}, variant {}, {} iterations per epoch, epochs {} -> {epochs}",
+        gcatm::device::name(trainer.device()),
+        trainer.config().topics,
+        trainer.config().variant,
+        trainer.batcher().n_batches(),
+        trainer.epoch()
+    );
+    let evaluator = evaluator(&loaded)?;
+    let summary = train_with_progress(&mut trainer, epochs, &out, &evaluator)?;
+    println!("{}", serde_json::to_string_pretty(&summary_line(&summary))?);
+    eprintln!("run folder: {}", out.display());
+    Ok(())
+}
+
+fn evaluator(loaded: &Loaded) -> anyhow::Result<Evaluator> {
+    Ok(Evaluator::new(&loaded.reference()?, loaded.test.as_ref())?)
+}
+
+fn summary_line(s: &gcatm::train::RunSummary) -> serde_json::Value {
+    let fe = s.final_evaluation.as_ref();
+    serde_json::json!({
+        "epochs": s.epochs,
+        "best_npmi": s.best_npmi.map(|b| b.1),
+        "best_epoch": s.best_npmi.map(|b| b.0),
+        "final_npmi": fe.map(|e| e.npmi.mean),
+        "final_td": fe.map(|e| e.td),
+        "median_epoch_seconds": s.median_epoch_seconds,
+        "device": s.device,
+    })
+}
+
+/// Trains with a progress bar on a terminal, plain lines otherwise.
+pub fn train_with_progress(
+    trainer: &mut Trainer,
+    epochs: usize,
+    out: &Path,
+    evaluator: &Evaluator,
+) -> anyhow::Result<gcatm::train::RunSummary> {
+    let todo = epochs.saturating_sub(trainer.epoch()) as u64;
+    let tty = std::io::stderr().is_terminal();
+    let bar = tty.then(|| {
+        let b = ProgressBar::new(todo);
+        b.set_style(
+            ProgressStyle::with_template("{bar:30} epoch {pos}/{len} eta {eta} {msg}")
+                .expect("static template"),
+        );
+        b
+    });
+    let show = |r: &EpochRecord| {
+        let mut msg = format!(
+            "D {:+.4} G {:+.4} E {:+.4}{}",
+            r.loss_d,
+            r.loss_g,
+            r.loss_e,
+            r.info_nce
+                .map(|n| format!(" InfoNCE {n:.3}"))
+                .unwrap_or_default()
+        );
+        if let Some(n) = r.metrics.get("npmi") {
+            msg.push_str(&format!(
+                " NPMI {n:.4} TD {:.3}",
+                r.metrics.get("td").copied().unwrap_or(f64::NAN)
+            ));
+        }
+        match &bar {
+            Some(b) => {
+                b.set_message(msg);
+                b.inc(1);
+            }
+            None => eprintln!("epoch {} ({:.2} s): {msg}", r.epoch, r.seconds),
+        }
+    };
+    let result = train_to_dir(trainer, epochs, out, Some(evaluator), show);
+    if let Some(b) = bar {
+        b.finish();
+    }
+    result.map_err(|e| {
+        anyhow::anyhow!(e).context(format!(
+            "training stopped; the last good checkpoint is in {}",
+            out.join("checkpoint").display()
+        ))
+    })
 }

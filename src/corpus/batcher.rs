@@ -110,6 +110,16 @@ impl Batcher {
         self
     }
 
+    /// The vocabulary of the documents.
+    pub fn vocab(&self) -> &super::Vocab {
+        self.corpus.vocab()
+    }
+
+    /// The documents, L1-normalised.
+    pub fn corpus(&self) -> &Corpus {
+        &self.corpus
+    }
+
     /// The batch size.
     pub fn batch_size(&self) -> usize {
         self.batch_size

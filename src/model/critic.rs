@@ -1,11 +1,12 @@
-use super::layers::{block_tail, frozen_linear, BatchNorm1d, Bow};
+use super::layers::{block_tail, linear_t, BatchNorm1d, Bow, Linear};
 use candle_core::{Module, ModuleT, Result, Tensor};
-use candle_nn::{Init, Linear, VarBuilder};
+use candle_nn::{Init, VarBuilder};
 
 /// The Wasserstein critic D: concat(theta, bow) (K + V) -> block(K + V, H) -> Linear(H, 1), no
 /// sigmoid.
 ///
-/// The first layer's weight is kept as two blocks, `theta_weight` (H x K) and `bow_weight` (H x V),
+/// The first layer's weight is kept as two blocks, `theta_weight` (H x K) and `bow_weight` (V x H,
+/// input-major),
 /// initialised as one Linear(K + V, H) would be: the product with a real (sparse) document can
 /// then skip its zeros. Mathematically it is the Linear on the concatenation.
 ///
@@ -40,10 +41,10 @@ impl Critic {
         };
         let fc1 = vb.pp("fc1");
         let theta_weight = fc1.get_with_hints((hidden, topics), "theta_weight", init)?;
-        let bow_weight = fc1.get_with_hints((hidden, vocab_size), "bow_weight", init)?;
+        let bow_weight = fc1.get_with_hints((vocab_size, hidden), "bow_weight", init)?;
         let bias = fc1.get_with_hints(hidden, "bias", init)?;
         let bn = BatchNorm1d::new(hidden, vb.pp("bn"))?;
-        let out = super::layers::linear(hidden, 1, vb.pp("fc2"))?;
+        let out = super::layers::Linear::new(hidden, 1, vb.pp("fc2"))?;
         Ok(Critic {
             theta_weight,
             bow_weight,
@@ -56,8 +57,8 @@ impl Critic {
 
     /// D(theta, bow): one score per row (`B x 1`), BatchNorm over this batch in training mode.
     pub fn score(&self, theta: &Tensor, bow: Bow, train: bool) -> Result<Tensor> {
-        let pre = (theta.matmul(&self.theta_weight.t()?)? + bow.matmul_t(&self.bow_weight)?)?
-            .broadcast_add(&self.bias)?;
+        let pre = (linear_t(theta, &self.theta_weight)? + bow.matmul(&self.bow_weight)?)?;
+        let pre = super::kernels::bias_add(&pre, &self.bias)?;
         let h = block_tail(&pre, &self.bn, train)?;
         self.out.forward(&h)
     }
@@ -71,7 +72,7 @@ impl Critic {
             bow_weight: self.bow_weight.detach(),
             bias: self.bias.detach(),
             bn: self.bn.frozen(),
-            out: frozen_linear(&self.out),
+            out: self.out.frozen(),
             topics: self.topics,
         }
     }

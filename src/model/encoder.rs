@@ -1,6 +1,6 @@
-use super::layers::{add_bias, block_tail, linear, BatchNorm1d, Bow};
+use super::layers::{block_tail, BatchNorm1d, Bow, Linear};
 use candle_core::{Module, ModuleT, Result, Tensor};
-use candle_nn::{Linear, VarBuilder};
+use candle_nn::VarBuilder;
 
 /// The encoder E: bow (V) -> block(V, H) -> Linear(H, K) -> softmax = theta.
 ///
@@ -16,7 +16,9 @@ use candle_nn::{Linear, VarBuilder};
 /// ```
 #[derive(Debug, Clone)]
 pub struct Encoder {
-    fc1: Linear,
+    /// First layer, input-major (V x H) so that a sparse document reads whole rows.
+    fc1_weight: Tensor,
+    fc1_bias: Tensor,
     bn: BatchNorm1d,
     fc2: Linear,
 }
@@ -24,16 +26,23 @@ pub struct Encoder {
 impl Encoder {
     /// An encoder for a vocabulary of `vocab_size` words, `topics` topics and hidden width `hidden`.
     pub fn new(vb: VarBuilder, vocab_size: usize, topics: usize, hidden: usize) -> Result<Self> {
+        let bound = 1.0 / (vocab_size as f64).sqrt();
+        let init = candle_nn::Init::Uniform {
+            lo: -bound,
+            up: bound,
+        };
+        let fc1 = vb.pp("fc1");
         Ok(Encoder {
-            fc1: linear(vocab_size, hidden, vb.pp("fc1"))?,
+            fc1_weight: fc1.get_with_hints((vocab_size, hidden), "weight", init)?,
+            fc1_bias: fc1.get_with_hints(hidden, "bias", init)?,
             bn: BatchNorm1d::new(hidden, vb.pp("bn"))?,
-            fc2: linear(hidden, topics, vb.pp("fc2"))?,
+            fc2: Linear::new(hidden, topics, vb.pp("fc2"))?,
         })
     }
 
     /// theta for a dense or sparse batch; the sparse path gives the same values, faster on the CPU.
     pub fn theta(&self, bow: Bow, train: bool) -> Result<Tensor> {
-        let pre = add_bias(bow.matmul_t(self.fc1.weight())?, &self.fc1)?;
+        let pre = super::kernels::bias_add(&bow.matmul(&self.fc1_weight)?, &self.fc1_bias)?;
         let h = block_tail(&pre, &self.bn, train)?;
         candle_nn::ops::softmax_last_dim(&self.fc2.forward(&h)?)
     }

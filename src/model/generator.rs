@@ -1,6 +1,6 @@
-use super::layers::{block_tail, linear, BatchNorm1d};
+use super::layers::{block_tail, BatchNorm1d, Linear};
 use candle_core::{DType, Device, Module, ModuleT, Result, Tensor, D};
-use candle_nn::{Init, Linear, VarBuilder};
+use candle_nn::{Init, VarBuilder};
 use serde::{Deserialize, Serialize};
 
 /// Which contrastive term the generator adds to its adversarial loss.
@@ -119,9 +119,9 @@ impl Generator {
         projection_dim: usize,
         word_embedding_dim: usize,
     ) -> Result<Self> {
-        let fc1 = linear(topics, hidden, vb.pp("fc1"))?;
+        let fc1 = Linear::new(topics, hidden, vb.pp("fc1"))?;
         let bn = BatchNorm1d::new(hidden, vb.pp("bn"))?;
-        let fc2 = linear(hidden, vocab_size, vb.pp("fc2"))?;
+        let fc2 = Linear::new(hidden, vocab_size, vb.pp("fc2"))?;
         // nn.Embedding's default: a standard normal.
         let randn = Init::Randn {
             mean: 0.0,
@@ -130,8 +130,8 @@ impl Generator {
         let head = match variant {
             Variant::Bat => Head::None,
             Variant::Hard | Variant::MeanWeighted => Head::Projection {
-                proj1: linear(hidden, hidden, vb.pp("proj1"))?,
-                proj2: linear(hidden, projection_dim, vb.pp("proj2"))?,
+                proj1: Linear::new(hidden, hidden, vb.pp("proj1"))?,
+                proj2: Linear::new(hidden, projection_dim, vb.pp("proj2"))?,
                 topic_embedding: vb.get_with_hints(
                     (topics, projection_dim),
                     "topic_embedding",

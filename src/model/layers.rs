@@ -1,32 +1,117 @@
 use crate::corpus::SparseBatch;
-use candle_core::{CpuStorage, CustomOp1, Device, Layout, ModuleT, Result, Shape, Tensor, Var};
-use candle_nn::{Init, Linear, VarBuilder};
+use candle_core::{
+    CpuStorage, CustomOp1, CustomOp2, Device, Layout, Module, ModuleT, Result, Shape, Tensor, Var,
+};
+use candle_nn::{Init, VarBuilder};
 use rayon::prelude::*;
 use std::sync::Arc;
 
-/// A linear layer with PyTorch's default initialisation: weight and bias uniform in
-/// `[-1/sqrt(fan_in), 1/sqrt(fan_in)]` (what the logged experiments started from).
-pub(crate) fn linear(fan_in: usize, fan_out: usize, vb: VarBuilder) -> Result<Linear> {
-    let bound = 1.0 / (fan_in as f64).sqrt();
-    let init = Init::Uniform {
-        lo: -bound,
-        up: bound,
-    };
-    let w = vb.get_with_hints((fan_out, fan_in), "weight", init)?;
-    let b = vb.get_with_hints(fan_out, "bias", init)?;
-    Ok(Linear::new(w, Some(b)))
+/// A linear layer `y = x W^T + b` with PyTorch's default initialisation: weight and bias uniform
+/// in `[-1/sqrt(fan_in), 1/sqrt(fan_in)]` (what the logged experiments started from). Its product
+/// computes in the backward pass only the gradients that are needed ([`linear_t`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Linear {
+    weight: Tensor,
+    bias: Tensor,
+}
+
+impl Linear {
+    pub(crate) fn new(fan_in: usize, fan_out: usize, vb: VarBuilder) -> Result<Self> {
+        let bound = 1.0 / (fan_in as f64).sqrt();
+        let init = Init::Uniform {
+            lo: -bound,
+            up: bound,
+        };
+        Ok(Linear {
+            weight: vb.get_with_hints((fan_out, fan_in), "weight", init)?,
+            bias: vb.get_with_hints(fan_out, "bias", init)?,
+        })
+    }
+
+    /// The same layer with its parameters cut off from autograd: gradients reach the input only.
+    /// Used where a network is a path for another network's gradients (the critic in the
+    /// generator and encoder steps), so that no work is spent on its own weight gradients.
+    pub(crate) fn frozen(&self) -> Self {
+        Linear {
+            weight: self.weight.detach(),
+            bias: self.bias.detach(),
+        }
+    }
+}
+
+impl Module for Linear {
+    fn forward(&self, xs: &Tensor) -> Result<Tensor> {
+        super::kernels::bias_add(&linear_t(xs, &self.weight)?, &self.bias)
+    }
+}
+
+/// `x @ w^T` whose backward pass computes the gradient of an input only when that input needs
+/// one, and the weight's gradient directly in the weight's layout. candle's own matmul backward
+/// always computes both input gradients and then adds a transposed one, which costs about three
+/// times the useful work for a layer whose input is data. Other devices use candle's matmul.
+pub(crate) fn linear_t(x: &Tensor, w: &Tensor) -> Result<Tensor> {
+    if !x.device().is_cpu() {
+        return x.matmul(&w.t()?);
+    }
+    let y = x.detach().matmul(&w.detach().t()?)?;
+    if !(x.track_op() || w.track_op()) {
+        return Ok(y);
+    }
+    x.apply_op2(w, LeanLinear { y })
+}
+
+struct LeanLinear {
+    y: Tensor,
+}
+
+impl CustomOp2 for LeanLinear {
+    fn name(&self) -> &'static str {
+        "lean-linear"
+    }
+
+    fn cpu_fwd(
+        &self,
+        _s1: &CpuStorage,
+        _l1: &Layout,
+        _s2: &CpuStorage,
+        _l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        // The product was computed before the op was recorded; hand it over.
+        let (storage, layout) = self.y.storage_and_layout();
+        match &*storage {
+            candle_core::Storage::Cpu(s)
+                if layout.is_contiguous() && layout.start_offset() == 0 =>
+            {
+                Ok((s.clone(), layout.shape().clone()))
+            }
+            _ => candle_core::bail!("lean-linear: expected a contiguous CPU product"),
+        }
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let gx = if x.track_op() {
+            Some(grad.matmul(&w.detach())?)
+        } else {
+            None
+        };
+        let gw = if w.track_op() {
+            Some(grad.t()?.matmul(&x.detach())?)
+        } else {
+            None
+        };
+        Ok((gx, gw))
+    }
 }
 
 /// LeakyReLU with negative slope 0.01, as the blocks use.
 pub(crate) fn leaky_relu(xs: &Tensor) -> Result<Tensor> {
-    candle_nn::ops::leaky_relu(xs, 0.01)
-}
-
-/// The same linear layer with its weights cut off from autograd: gradients reach the input only.
-/// Used where a network is a path for another network's gradients (the critic in the generator
-/// and encoder steps), so that no work is spent on its own weight gradients.
-pub(crate) fn frozen_linear(l: &Linear) -> Linear {
-    Linear::new(l.weight().detach(), l.bias().map(|b| b.detach()))
+    super::kernels::leaky_relu(xs, 0.01)
 }
 
 /// BatchNorm1d as PyTorch has it: batch statistics in training mode (biased variance for the
@@ -74,6 +159,33 @@ impl BatchNorm1d {
 
 impl ModuleT for BatchNorm1d {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
+        if train && xs.device().is_cpu() {
+            let n = xs.dim(0)?;
+            if n < 2 {
+                candle_core::bail!("BatchNorm1d in training mode needs at least 2 rows, got {n}");
+            }
+            let (y, mean, var) =
+                super::kernels::batch_norm_train(xs, &self.weight, &self.bias, self.eps)?;
+            let m = self.momentum;
+            let dev = xs.device();
+            let f = |v: Vec<f64>| {
+                Tensor::from_vec(
+                    v.into_iter().map(|a| a as f32).collect::<Vec<f32>>(),
+                    mean.len(),
+                    dev,
+                )
+            };
+            let unbiased: Vec<f64> = var
+                .iter()
+                .map(|v| v * n as f64 / (n as f64 - 1.0))
+                .collect();
+            let new_mean =
+                ((self.running_mean.as_tensor() * (1.0 - m))? + (f(mean.clone())? * m)?)?;
+            let new_var = ((self.running_var.as_tensor() * (1.0 - m))? + (f(unbiased)? * m)?)?;
+            self.running_mean.set(&new_mean)?;
+            self.running_var.set(&new_var)?;
+            return Ok(y);
+        }
         let (mean, var) = if train {
             let n = xs.dim(0)?;
             if n < 2 {
@@ -117,11 +229,12 @@ pub enum Bow<'a> {
 }
 
 impl Bow<'_> {
-    /// `bow @ weight^T` for a `(out x V)` weight: a sparse product on the CPU, dense elsewhere.
-    pub(crate) fn matmul_t(&self, weight: &Tensor) -> Result<Tensor> {
+    /// `bow @ weight` for an input-major `(V x out)` weight: a sparse product on the CPU, dense
+    /// elsewhere.
+    pub(crate) fn matmul(&self, weight: &Tensor) -> Result<Tensor> {
         match self {
-            Bow::Dense(x) => x.matmul(&weight.t()?),
-            Bow::Sparse(x) => sparse_matmul_t(x, weight),
+            Bow::Dense(x) => linear_n(x, weight),
+            Bow::Sparse(x) => sparse_matmul(x, weight),
         }
     }
 
@@ -134,20 +247,83 @@ impl Bow<'_> {
     }
 }
 
-/// `x @ weight^T` for a sparse `B x V` batch and a dense `(out x V)` weight, giving `B x out`, with
-/// the weight's gradient `grad^T x` computed sparsely too. Costs O(nnz * out) instead of
-/// O(B * V * out). On a non-CPU device it falls back to the dense product.
+/// `x @ w` for an input-major `(in x out)` weight, with the lean gradients of [`linear_t`].
+pub(crate) fn linear_n(x: &Tensor, w: &Tensor) -> Result<Tensor> {
+    if !x.device().is_cpu() {
+        return x.matmul(w);
+    }
+    let y = x.detach().matmul(&w.detach())?;
+    if !(x.track_op() || w.track_op()) {
+        return Ok(y);
+    }
+    x.apply_op2(w, LeanLinearN { y })
+}
+
+struct LeanLinearN {
+    y: Tensor,
+}
+
+impl CustomOp2 for LeanLinearN {
+    fn name(&self) -> &'static str {
+        "lean-linear-n"
+    }
+
+    fn cpu_fwd(
+        &self,
+        _s1: &CpuStorage,
+        _l1: &Layout,
+        _s2: &CpuStorage,
+        _l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        hand_over(&self.y)
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let gx = if x.track_op() {
+            Some(grad.matmul(&w.detach().t()?)?)
+        } else {
+            None
+        };
+        let gw = if w.track_op() {
+            Some(x.detach().t()?.matmul(grad)?)
+        } else {
+            None
+        };
+        Ok((gx, gw))
+    }
+}
+
+/// A product computed before its op was recorded, handed over as the op's output.
+fn hand_over(y: &Tensor) -> Result<(CpuStorage, Shape)> {
+    let (storage, layout) = y.storage_and_layout();
+    match &*storage {
+        candle_core::Storage::Cpu(s) if layout.is_contiguous() && layout.start_offset() == 0 => {
+            Ok((s.clone(), layout.shape().clone()))
+        }
+        _ => candle_core::bail!("expected a contiguous CPU product"),
+    }
+}
+
+/// `x @ weight` for a sparse `B x V` batch and a dense input-major `(V x out)` weight, giving
+/// `B x out`, with the weight's gradient `x^T grad` computed sparsely too. Costs O(nnz * out)
+/// instead of O(B * V * out). On a non-CPU device it falls back to the dense product.
 ///
 /// ```
 /// use candle_core::{Device, Tensor};
 /// use gcatm::corpus::SparseBatch;
 /// let x = SparseBatch { offsets: vec![0, 1, 3], word_ids: vec![2, 0, 1], values: vec![1.0, 0.5, 0.5], cols: 3 };
-/// let w = Tensor::new(&[[1f32, 2., 3.], [4., 5., 6.]], &Device::Cpu).unwrap();
-/// let y = gcatm::model::sparse_matmul_t(&x, &w).unwrap();
+/// let w = Tensor::new(&[[1f32, 4.], [2., 5.], [3., 6.]], &Device::Cpu).unwrap();
+/// let y = gcatm::model::sparse_matmul(&x, &w).unwrap();
 /// assert_eq!(y.to_vec2::<f32>().unwrap(), vec![vec![3.0, 6.0], vec![1.5, 4.5]]);
 /// ```
-pub fn sparse_matmul_t(x: &SparseBatch, weight: &Tensor) -> Result<Tensor> {
-    let (_out, v) = weight.dims2()?;
+pub fn sparse_matmul(x: &SparseBatch, weight: &Tensor) -> Result<Tensor> {
+    let (v, _out) = weight.dims2()?;
     if v != x.cols {
         candle_core::bail!(
             "sparse batch has {} columns but the weight has {v} inputs",
@@ -155,72 +331,87 @@ pub fn sparse_matmul_t(x: &SparseBatch, weight: &Tensor) -> Result<Tensor> {
         );
     }
     match weight.device() {
-        Device::Cpu => weight.apply_op1(SparseMatmulT {
+        Device::Cpu => weight.contiguous()?.apply_op1(SparseMatmul {
             x: Arc::new(x.clone()),
         }),
         d => x
             .to_dense(d)
             .map_err(|e| candle_core::Error::Msg(e.to_string()))?
-            .matmul(&weight.t()?),
+            .matmul(weight),
     }
 }
 
-struct SparseMatmulT {
+struct SparseMatmul {
     x: Arc<SparseBatch>,
 }
 
-impl CustomOp1 for SparseMatmulT {
+impl CustomOp1 for SparseMatmul {
     fn name(&self) -> &'static str {
-        "sparse-matmul-t"
+        "sparse-matmul"
     }
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
         let w = match storage {
             CpuStorage::F32(w) => w,
-            _ => candle_core::bail!("sparse-matmul-t: only f32 weights"),
+            _ => candle_core::bail!("sparse-matmul: only f32 weights"),
         };
-        let (out, v) = layout.shape().dims2()?;
-        let [s0, s1] = <[usize; 2]>::try_from(layout.stride())
-            .map_err(|_| candle_core::Error::Msg("sparse-matmul-t: weight must be 2-D".into()))?;
-        let start = layout.start_offset();
-        // Transposed copy (V x out) so that each non-zero reads one contiguous row.
-        let mut wt = vec![0f32; v * out];
-        wt.par_chunks_mut(out).enumerate().for_each(|(j, row)| {
-            for (o, r) in row.iter_mut().enumerate() {
-                *r = w[start + o * s0 + j * s1];
-            }
-        });
+        let (_v, out) = layout.shape().dims2()?;
+        let Some((start, end)) = layout.contiguous_offsets() else {
+            candle_core::bail!("sparse-matmul: the weight must be contiguous")
+        };
+        let w = &w[start..end];
         let x = &self.x;
         let rows = x.rows();
-        let mut y = vec![0f32; rows * out];
-        // Rows are independent: parallel over rows keeps the sums in a fixed order (deterministic).
-        y.par_chunks_mut(out).enumerate().for_each(|(r, acc)| {
-            for i in x.offsets[r]..x.offsets[r + 1] {
-                let val = x.values[i];
-                let wr = &wt[x.word_ids[i] as usize * out..][..out];
-                for (a, b) in acc.iter_mut().zip(wr) {
-                    *a += val * b;
+        // Blocks of BLOCK output units: a block's slice of the weight (V x BLOCK) stays in L2
+        // while every non-zero of the batch adds one BLOCK-wide piece of a row (SIMD-friendly).
+        // Each output is written by one thread, in a fixed order: deterministic sums.
+        let blocks: Vec<Vec<f32>> = (0..out.div_ceil(BLOCK))
+            .into_par_iter()
+            .map(|blk| {
+                let o0 = blk * BLOCK;
+                let bw = BLOCK.min(out - o0);
+                let mut yb = vec![0f32; rows * bw];
+                for (r, acc) in yb.chunks_exact_mut(bw).enumerate() {
+                    for i in x.offsets[r]..x.offsets[r + 1] {
+                        let val = x.values[i];
+                        let t = &w[x.word_ids[i] as usize * out + o0..][..bw];
+                        for (a, b) in acc.iter_mut().zip(t) {
+                            *a += val * b;
+                        }
+                    }
                 }
+                yb
+            })
+            .collect();
+        let mut y = vec![0f32; rows * out];
+        for (blk, yb) in blocks.iter().enumerate() {
+            let o0 = blk * BLOCK;
+            let bw = BLOCK.min(out - o0);
+            for r in 0..rows {
+                y[r * out + o0..r * out + o0 + bw].copy_from_slice(&yb[r * bw..(r + 1) * bw]);
             }
-        });
+        }
         Ok((CpuStorage::F32(y), Shape::from((rows, out))))
     }
 
     fn bwd(&self, arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> Result<Option<Tensor>> {
-        let (out, v) = arg.dims2()?;
-        let g = grad_res.to_device(&Device::Cpu)?.contiguous()?;
-        let g: Vec<f32> = g.flatten_all()?.to_vec1()?;
+        let (v, out) = arg.dims2()?;
+        let g: Vec<f32> = grad_res
+            .to_device(&Device::Cpu)?
+            .contiguous()?
+            .flatten_all()?
+            .to_vec1()?;
         let x = &self.x;
-        // grad_W^T (V x out): row j gathers the rows of grad_res whose document holds word j.
-        // Build a column index first so that each output row is written by one thread.
+        // grad_W[j, :] = sum over the non-zeros x[r, j] of x[r, j] * grad[r, :]: index the
+        // non-zeros by word so that each row of grad_W is written by one thread.
         let mut by_word: Vec<Vec<(u32, f32)>> = vec![Vec::new(); v];
         for r in 0..x.rows() {
             for i in x.offsets[r]..x.offsets[r + 1] {
                 by_word[x.word_ids[i] as usize].push((r as u32, x.values[i]));
             }
         }
-        let mut gt = vec![0f32; v * out];
-        gt.par_chunks_mut(out)
+        let mut gw = vec![0f32; v * out];
+        gw.par_chunks_mut(out)
             .zip(by_word.par_iter())
             .for_each(|(row, entries)| {
                 for &(r, val) in entries {
@@ -230,21 +421,15 @@ impl CustomOp1 for SparseMatmulT {
                     }
                 }
             });
-        let gt = Tensor::from_vec(gt, (v, out), arg.device())?;
-        Ok(Some(gt.t()?.contiguous()?))
+        Ok(Some(Tensor::from_vec(gw, (v, out), arg.device())?))
     }
 }
+
+/// Output units per block of the sparse product: a V x 64 slice (~480 KB for V = 1883) fits in L2.
+const BLOCK: usize = 64;
 
 /// A block: Linear -> BatchNorm1d -> LeakyReLU(0.01), applied after a first linear map computed by
 /// the caller (dense or sparse).
 pub(crate) fn block_tail(pre: &Tensor, bn: &BatchNorm1d, train: bool) -> Result<Tensor> {
     leaky_relu(&bn.forward_t(pre, train)?)
-}
-
-/// Applies a [`Linear`]'s bias to a pre-activation computed without it.
-pub(crate) fn add_bias(pre: Tensor, l: &Linear) -> Result<Tensor> {
-    match l.bias() {
-        Some(b) => pre.broadcast_add(b),
-        None => Ok(pre),
-    }
 }

@@ -13,6 +13,7 @@ mod critic;
 mod encoder;
 mod generator;
 mod init;
+mod kernels;
 mod layers;
 mod prior;
 
@@ -20,5 +21,5 @@ pub use critic::Critic;
 pub use encoder::Encoder;
 pub use generator::{ContrastivePair, Generator, GeneratorOutput, Variant};
 pub use init::{seeded_var_builder, trainable_vars};
-pub use layers::{sparse_matmul_t, BatchNorm1d, Bow};
+pub use layers::{sparse_matmul, BatchNorm1d, Bow};
 pub use prior::DirichletPrior;

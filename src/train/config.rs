@@ -90,7 +90,7 @@ impl Default for TrainConfig {
             eval_every: 10,
             top_n: 10,
             seed: 0,
-            device: "cpu".to_string(),
+            device: "auto".to_string(),
         }
     }
 }

@@ -4,6 +4,7 @@ mod adam;
 mod checkpoint;
 mod config;
 mod history;
+mod run;
 mod trainer;
 
 pub use crate::model::Variant;
@@ -11,6 +12,7 @@ pub use adam::Adam;
 pub use checkpoint::{load_checkpoint, save_checkpoint};
 pub use config::{Optimizer, TrainConfig};
 pub use history::{EpochRecord, History, IterationLosses};
+pub use run::{evaluation_metrics, train_to_dir, write_atomic, write_json, RunSummary};
 pub use trainer::{GeneratorLosses, Trainer};
 
 use std::path::PathBuf;

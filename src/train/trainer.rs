@@ -103,7 +103,8 @@ impl Trainer {
             b1,
             b2,
         )?;
-        let opt_d = Adam::new(trainable_vars(&critic_vars), config.lr, b1, b2)?;
+        let opt_d =
+            Adam::new(trainable_vars(&critic_vars), config.lr, b1, b2)?.with_clamp(config.clip);
         let prior = DirichletPrior::symmetric(k, config.alpha(), seed ^ 4)?;
         let batcher = Batcher::new(train, config.batch_size, &device)?.seed(config.seed);
         if batcher.n_batches() == 0 {
@@ -218,8 +219,8 @@ impl Trainer {
         let loss_d = loss::critic_loss(&real, &fake)?;
         let value = loss_d.to_scalar::<f32>()?;
         if value.is_finite() {
+            // Adam step, then every critic parameter clamped to [-clip, clip] (fused in the step).
             self.opt_d.step(&loss_d.backward()?)?;
-            self.clip_critic()?;
         }
         self.pending = Some(Pending {
             theta_fake,
@@ -228,14 +229,6 @@ impl Trainer {
             docs: batch.docs.clone(),
         });
         Ok(value)
-    }
-
-    fn clip_critic(&self) -> Result<(), TrainError> {
-        let c = self.config.clip;
-        for (_, var) in trainable_vars(&self.critic_vars) {
-            var.set(&var.as_tensor().clamp(-c, c)?)?;
-        }
-        Ok(())
     }
 
     /// The generator step on the theta_fake of the last critic step (a fresh draw if there was
