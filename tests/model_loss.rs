@@ -17,7 +17,11 @@ fn scalar(t: &Tensor) -> f64 {
 
 fn random_rows(rng: &mut ChaCha8Rng, n: usize, d: usize, scale: f64) -> Vec<Vec<f64>> {
     (0..n)
-        .map(|_| (0..d).map(|_| scale * (rng.random::<f64>() * 2.0 - 1.0)).collect())
+        .map(|_| {
+            (0..d)
+                .map(|_| scale * (rng.random::<f64>() * 2.0 - 1.0))
+                .collect()
+        })
         .collect()
 }
 
@@ -89,7 +93,12 @@ fn info_nce_two_by_two_by_hand() {
 #[test]
 fn info_nce_matches_f64_reference_on_random_asymmetric_inputs() {
     let mut rng = ChaCha8Rng::seed_from_u64(11);
-    for (b, d, tau) in [(3usize, 4usize, 0.5), (8, 16, 0.1), (5, 7, 1.0), (32, 128, 0.5)] {
+    for (b, d, tau) in [
+        (3usize, 4usize, 0.5),
+        (8, 16, 0.1),
+        (5, 7, 1.0),
+        (32, 128, 0.5),
+    ] {
         // Different scales for the two sides (normalisation must remove them).
         let zi = random_rows(&mut rng, b, d, 3.0);
         let zj = random_rows(&mut rng, b, d, 0.2);
@@ -141,14 +150,28 @@ fn info_nce_temperature_scaling() {
         .map(|&tau| scalar(&info_nce(&z, &z, tau).unwrap()))
         .collect();
     for (w, tau) in losses.windows(2).zip(&taus[1..]) {
-        assert!(w[1] < w[0], "loss must fall as tau falls to {tau}: {losses:?}");
+        assert!(
+            w[1] < w[0],
+            "loss must fall as tau falls to {tau}: {losses:?}"
+        );
     }
     let chance = ((2 * b - 1) as f64).ln();
-    assert!((losses[0] - chance).abs() < 0.05, "{} vs {chance}", losses[0]);
-    assert!(losses[6] < 1e-3, "tau = 0.01 should make the loss ~0: {}", losses[6]);
+    assert!(
+        (losses[0] - chance).abs() < 0.05,
+        "{} vs {chance}",
+        losses[0]
+    );
+    assert!(
+        losses[6] < 1e-3,
+        "tau = 0.01 should make the loss ~0: {}",
+        losses[6]
+    );
     for (&tau, &l) in taus.iter().zip(&losses) {
         let want = info_nce_reference(&rows, &rows, tau);
-        assert!((l - want).abs() < 1e-4 * want.max(1.0), "tau {tau}: {l} vs {want}");
+        assert!(
+            (l - want).abs() < 1e-4 * want.max(1.0),
+            "tau {tau}: {l} vs {want}"
+        );
     }
 
     // Anti-aligned pairs (z_j = -z_i): the positive has the lowest similarity (-1/tau), and for
@@ -158,7 +181,14 @@ fn info_nce_temperature_scaling() {
     let l1 = scalar(&info_nce(&z, &neg, 1.0).unwrap());
     let l01 = scalar(&info_nce(&z, &neg, 0.1).unwrap());
     assert!(l01 > l1 && l01 > 10.0, "{l1} {l01}");
-    let want = info_nce_reference(&rows, &rows.iter().map(|r| r.iter().map(|x| -x).collect()).collect::<Vec<_>>(), 0.1);
+    let want = info_nce_reference(
+        &rows,
+        &rows
+            .iter()
+            .map(|r| r.iter().map(|x| -x).collect())
+            .collect::<Vec<_>>(),
+        0.1,
+    );
     assert!((l01 - want).abs() < 1e-3 * want, "{l01} vs {want}");
 }
 
@@ -226,8 +256,8 @@ fn wasserstein_losses_signs_and_values() {
     // Scores as the critic gives them: B x 1.
     let real = Tensor::new(&[[2f32], [4.0], [-1.0]], &dev).unwrap(); // mean 5/3
     let fake = Tensor::new(&[[0.5f32], [-0.5], [-3.0]], &dev).unwrap(); // mean -1
-    // critic: -mean(real) + mean(fake) = -5/3 - 1 = -8/3: negative when the critic separates
-    // real (high) from fake (low).
+                                                                        // critic: -mean(real) + mean(fake) = -5/3 - 1 = -8/3: negative when the critic separates
+                                                                        // real (high) from fake (low).
     let l = scalar(&critic_loss(&real, &fake).unwrap());
     assert!((l - (-8.0 / 3.0)).abs() < 1e-6, "{l}");
     // Swapped sides: positive, the same magnitude.
@@ -259,10 +289,25 @@ fn wasserstein_losses_gradients() {
         .unwrap()
         .backward()
         .unwrap();
-    assert_eq!(g.get(&real).unwrap().to_vec1::<f32>().unwrap(), vec![-0.25; 4]);
-    assert_eq!(g.get(&fake).unwrap().to_vec1::<f32>().unwrap(), vec![0.5; 2]);
-    let g = generator_loss(fake.as_tensor()).unwrap().backward().unwrap();
-    assert_eq!(g.get(&fake).unwrap().to_vec1::<f32>().unwrap(), vec![-0.5; 2]);
+    assert_eq!(
+        g.get(&real).unwrap().to_vec1::<f32>().unwrap(),
+        vec![-0.25; 4]
+    );
+    assert_eq!(
+        g.get(&fake).unwrap().to_vec1::<f32>().unwrap(),
+        vec![0.5; 2]
+    );
+    let g = generator_loss(fake.as_tensor())
+        .unwrap()
+        .backward()
+        .unwrap();
+    assert_eq!(
+        g.get(&fake).unwrap().to_vec1::<f32>().unwrap(),
+        vec![-0.5; 2]
+    );
     let g = encoder_loss(real.as_tensor()).unwrap().backward().unwrap();
-    assert_eq!(g.get(&real).unwrap().to_vec1::<f32>().unwrap(), vec![0.25; 4]);
+    assert_eq!(
+        g.get(&real).unwrap().to_vec1::<f32>().unwrap(),
+        vec![0.25; 4]
+    );
 }

@@ -5,7 +5,7 @@ use candle_core::{DType, Device, ModuleT, Tensor, Var};
 use candle_nn::VarMap;
 use gcatm::corpus::SparseBatch;
 use gcatm::model::{
-    seeded_var_builder, sparse_matmul_t, trainable_vars, BatchNorm1d, Bow, Critic, DirichletPrior,
+    seeded_var_builder, sparse_matmul, trainable_vars, BatchNorm1d, Bow, Critic, DirichletPrior,
     Encoder, Generator, Variant,
 };
 use gcatm::train::{TrainConfig, Trainer};
@@ -167,44 +167,45 @@ fn batchnorm_needs_two_rows_in_training() {
 }
 
 #[test]
-fn sparse_matmul_t_matches_dense_matmul() {
+fn sparse_matmul_matches_dense_matmul() {
     for (rows, cols, out, density, seed) in [
         (7usize, 50usize, 9usize, 0.1, 1u64),
         (16, 300, 33, 0.03, 2),
         (3, 10, 1, 0.9, 3),
     ] {
         let (sb, dense) = random_batch(rows, cols, density, seed);
-        let w = random_tensor((out, cols), seed + 100);
-        let want = dense.matmul(&w.t().unwrap()).unwrap();
-        let got = sparse_matmul_t(&sb, &w).unwrap();
+        // Input-major weight (cols x out).
+        let w = random_tensor((cols, out), seed + 100);
+        let want = dense.matmul(&w).unwrap();
+        let got = sparse_matmul(&sb, &w).unwrap();
         assert_eq!(got.dims(), &[rows, out]);
         assert!(max_abs_diff(&got, &want) < 1e-5);
         // A transposed (non-contiguous) weight view gives the same product.
         let wt = w.t().unwrap().contiguous().unwrap().t().unwrap();
-        assert!(max_abs_diff(&sparse_matmul_t(&sb, &wt).unwrap(), &want) < 1e-5);
+        assert!(max_abs_diff(&sparse_matmul(&sb, &wt).unwrap(), &want) < 1e-5);
         // Gradient of sum(y * r) w.r.t. the weight: r^T x, sparse vs dense.
         let r = random_tensor((rows, out), seed + 200);
         let wv = Var::from_tensor(&w).unwrap();
-        let gs = (sparse_matmul_t(&sb, wv.as_tensor()).unwrap() * &r)
+        let gs = (sparse_matmul(&sb, wv.as_tensor()).unwrap() * &r)
             .unwrap()
             .sum_all()
             .unwrap()
             .backward()
             .unwrap();
-        let gd = (dense.matmul(&wv.as_tensor().t().unwrap()).unwrap() * &r)
+        let gd = (dense.matmul(wv.as_tensor()).unwrap() * &r)
             .unwrap()
             .sum_all()
             .unwrap()
             .backward()
             .unwrap();
         let (gs, gd) = (gs.get(&wv).unwrap(), gd.get(&wv).unwrap());
-        assert_eq!(gs.dims(), &[out, cols]);
+        assert_eq!(gs.dims(), &[cols, out]);
         assert!(max_abs_diff(gs, gd) < 1e-5);
         assert!(flat(gd).iter().any(|x| x.abs() > 1e-3));
     }
     // Mismatched widths are an error, not a panic.
     let (sb, _) = random_batch(3, 10, 0.5, 0);
-    assert!(sparse_matmul_t(&sb, &random_tensor((4, 11), 0)).is_err());
+    assert!(sparse_matmul(&sb, &random_tensor((11, 4), 0)).is_err());
 }
 
 #[test]
@@ -214,9 +215,12 @@ fn encoder_sparse_path_equals_dense_path_values_and_gradients() {
     let r = random_tensor((12, K), 5);
     let w1 = var(&vm, "fc1.weight");
     let w2 = var(&vm, "fc2.weight");
+    // Inference mode first: a training pass moves the running statistics.
+    let eval_s = e.theta(Bow::Sparse(&sb), false).unwrap();
+    let eval_d = e.theta(Bow::Dense(&dense), false).unwrap();
+    assert!(max_abs_diff(&eval_s, &eval_d) < 1e-5, "theta (eval)");
     let mut results = Vec::new();
     for bow in [Bow::Sparse(&sb), Bow::Dense(&dense)] {
-        let theta_eval = e.theta(bow, false).unwrap();
         let theta = e.theta(bow, true).unwrap();
         let grads = (&theta * &r)
             .unwrap()
@@ -225,20 +229,21 @@ fn encoder_sparse_path_equals_dense_path_values_and_gradients() {
             .backward()
             .unwrap();
         results.push((
-            theta_eval,
             theta,
             grads.get(&w1).expect("no gradient for fc1.weight").clone(),
             grads.get(&w2).expect("no gradient for fc2.weight").clone(),
         ));
     }
     let (s, d) = (&results[0], &results[1]);
-    assert!(max_abs_diff(&s.0, &d.0) < 1e-5, "theta (eval)");
-    assert!(max_abs_diff(&s.1, &d.1) < 1e-5, "theta (train)");
-    assert!(max_abs_diff(&s.2, &d.2) < 1e-5, "d/d fc1.weight");
-    assert!(max_abs_diff(&s.3, &d.3) < 1e-5, "d/d fc2.weight");
-    assert!(flat(&d.2).iter().any(|x| x.abs() > 1e-4), "gradient reaches fc1");
+    assert!(max_abs_diff(&s.0, &d.0) < 1e-5, "theta (train)");
+    assert!(max_abs_diff(&s.1, &d.1) < 1e-5, "d/d fc1.weight");
+    assert!(max_abs_diff(&s.2, &d.2) < 1e-5, "d/d fc2.weight");
+    assert!(
+        flat(&d.1).iter().any(|x| x.abs() > 1e-4),
+        "gradient reaches fc1"
+    );
     // forward_t is the dense path.
-    assert!(max_abs_diff(&e.forward_t(&dense, true).unwrap(), &d.1) < 1e-6);
+    assert!(max_abs_diff(&e.forward_t(&dense, true).unwrap(), &d.0) < 1e-6);
 }
 
 #[test]
@@ -246,25 +251,31 @@ fn critic_sparse_path_equals_dense_path_values_and_gradients() {
     let (sb, dense) = random_batch(10, V, 0.2, 6);
     let theta = theta_batch(10, 7);
     let (vm, d) = critic(8);
-    let names = ["fc1.bow_weight", "fc1.theta_weight", "fc2.weight", "bn.weight"];
+    let names = [
+        "fc1.bow_weight",
+        "fc1.theta_weight",
+        "fc2.weight",
+        "bn.weight",
+    ];
+    let eval_s = d.score(&theta, Bow::Sparse(&sb), false).unwrap();
+    let eval_d = d.score(&theta, Bow::Dense(&dense), false).unwrap();
+    assert!(max_abs_diff(&eval_s, &eval_d) < 1e-5);
     let mut results = Vec::new();
     for bow in [Bow::Sparse(&sb), Bow::Dense(&dense)] {
-        let eval = d.score(&theta, bow, false).unwrap();
         let score = d.score(&theta, bow, true).unwrap();
         let grads = score.sqr().unwrap().sum_all().unwrap().backward().unwrap();
         let g: Vec<Tensor> = names
             .iter()
             .map(|n| grads.get(&var(&vm, n)).unwrap().clone())
             .collect();
-        results.push((eval, score, g));
+        results.push((score, g));
     }
     let (s, dn) = (&results[0], &results[1]);
     assert!(max_abs_diff(&s.0, &dn.0) < 1e-5);
-    assert!(max_abs_diff(&s.1, &dn.1) < 1e-5);
     for (i, n) in names.iter().enumerate() {
-        assert!(max_abs_diff(&s.2[i], &dn.2[i]) < 1e-5, "gradient of {n}");
+        assert!(max_abs_diff(&s.1[i], &dn.1[i]) < 1e-5, "gradient of {n}");
     }
-    assert!(flat(&dn.2[0]).iter().any(|x| x.abs() > 1e-5));
+    assert!(flat(&dn.1[0]).iter().any(|x| x.abs() > 1e-5));
 }
 
 #[test]
@@ -287,7 +298,10 @@ fn frozen_critic_same_scores_no_weight_gradients() {
             .backward()
             .unwrap();
         for (name, v) in trainable_vars(&vm) {
-            assert!(grads.get(&v).is_none(), "frozen critic has a gradient for {name}");
+            assert!(
+                grads.get(&v).is_none(),
+                "frozen critic has a gradient for {name}"
+            );
         }
         let g = grads.get(&theta).expect("the gradient reaches theta");
         assert!(flat(g).iter().any(|x| x.abs() > 1e-7));
@@ -305,8 +319,12 @@ fn frozen_critic_same_scores_no_weight_gradients() {
     // The frozen view reads the critic's current values (it is used after the critic's update).
     let w = var(&vm, "fc2.weight");
     w.set(&(w.as_tensor() * 2.0).unwrap()).unwrap();
-    let a = d.score(theta.as_tensor(), Bow::Dense(&dense), false).unwrap();
-    let b = frozen.score(theta.as_tensor(), Bow::Dense(&dense), false).unwrap();
+    let a = d
+        .score(theta.as_tensor(), Bow::Dense(&dense), false)
+        .unwrap();
+    let b = frozen
+        .score(theta.as_tensor(), Bow::Dense(&dense), false)
+        .unwrap();
     assert!(max_abs_diff(&a, &b) < 1e-6);
 }
 
@@ -344,23 +362,41 @@ fn batchnorm_train_and_eval_by_hand() {
     ];
     for r in 0..3 {
         for c in 0..2 {
-            assert!((y[r][c] as f64 - want[r][c]).abs() < 1e-5, "train y[{r}][{c}] = {}", y[r][c]);
+            assert!(
+                (y[r][c] as f64 - want[r][c]).abs() < 1e-5,
+                "train y[{r}][{c}] = {}",
+                y[r][c]
+            );
         }
     }
     // Running stats, momentum 0.1 and the unbiased variance:
     // mean = 0.9 * 0 + 0.1 * (3, 6) = (0.3, 0.6); var = 0.9 * 1 + 0.1 * (4, 16) = (1.3, 2.5).
     let rm = flat(var(&vm, "running_mean").as_tensor());
     let rv = flat(var(&vm, "running_var").as_tensor());
-    assert!((rm[0] - 0.3).abs() < 1e-6 && (rm[1] - 0.6).abs() < 1e-6, "{rm:?}");
-    assert!((rv[0] - 1.3).abs() < 1e-6 && (rv[1] - 2.5).abs() < 1e-6, "{rv:?}");
+    assert!(
+        (rm[0] - 0.3).abs() < 1e-6 && (rm[1] - 0.6).abs() < 1e-6,
+        "{rm:?}"
+    );
+    assert!(
+        (rv[0] - 1.3).abs() < 1e-6 && (rv[1] - 2.5).abs() < 1e-6,
+        "{rv:?}"
+    );
     // Eval uses them: y = (x - rm) / sqrt(rv + eps) * w + b, e.g. row 0:
     // (1 - 0.3)/sqrt(1.3 + 1e-5) * 2 + 0.5 and (2 - 0.6)/sqrt(2.5 + 1e-5) * -1 + 1.
     let y = bn.forward_t(&x, false).unwrap().to_vec2::<f32>().unwrap();
     for (r, row) in [[1.0f64, 2.0], [3.0, 6.0], [5.0, 10.0]].iter().enumerate() {
         let e0 = (row[0] - 0.3) / (1.3f64 + 1e-5).sqrt() * 2.0 + 0.5;
         let e1 = (row[1] - 0.6) / (2.5f64 + 1e-5).sqrt() * -1.0 + 1.0;
-        assert!((y[r][0] as f64 - e0).abs() < 1e-5, "eval y[{r}][0] = {}", y[r][0]);
-        assert!((y[r][1] as f64 - e1).abs() < 1e-5, "eval y[{r}][1] = {}", y[r][1]);
+        assert!(
+            (y[r][0] as f64 - e0).abs() < 1e-5,
+            "eval y[{r}][0] = {}",
+            y[r][0]
+        );
+        assert!(
+            (y[r][1] as f64 - e1).abs() < 1e-5,
+            "eval y[{r}][1] = {}",
+            y[r][1]
+        );
     }
     // Eval leaves the running stats alone; a second training pass moves them again:
     // mean = 0.9 * 0.3 + 0.1 * 3 = 0.57, var = 0.9 * 1.3 + 0.1 * 4 = 1.57 (column 0).
@@ -368,8 +404,14 @@ fn batchnorm_train_and_eval_by_hand() {
     bn.forward_t(&x, true).unwrap();
     let rm = flat(var(&vm, "running_mean").as_tensor());
     let rv = flat(var(&vm, "running_var").as_tensor());
-    assert!((rm[0] - 0.57).abs() < 1e-6 && (rm[1] - 1.14).abs() < 1e-6, "{rm:?}");
-    assert!((rv[0] - 1.57).abs() < 1e-6 && (rv[1] - 3.85).abs() < 1e-6, "{rv:?}");
+    assert!(
+        (rm[0] - 0.57).abs() < 1e-6 && (rm[1] - 1.14).abs() < 1e-6,
+        "{rm:?}"
+    );
+    assert!(
+        (rv[0] - 1.57).abs() < 1e-6 && (rv[1] - 3.85).abs() < 1e-6,
+        "{rv:?}"
+    );
     // Running statistics are buffers: not trainable.
     let names: Vec<String> = trainable_vars(&vm).into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, vec!["bias".to_string(), "weight".to_string()]);
@@ -380,7 +422,10 @@ fn batchnorm_train_and_eval_by_hand() {
 fn check_uniform(vm: &VarMap, name: &str, bound: f64) {
     let v = flat(var(vm, name).as_tensor());
     let max = v.iter().map(|x| x.abs()).fold(0f32, f32::max) as f64;
-    assert!(max <= bound * (1.0 + 1e-6), "{name}: max |w| = {max} > {bound}");
+    assert!(
+        max <= bound * (1.0 + 1e-6),
+        "{name}: max |w| = {max} > {bound}"
+    );
     if v.len() >= 20 {
         assert!(max > 0.8 * bound, "{name}: max |w| = {max}, bound {bound}");
         let mean = v.iter().map(|&x| x as f64).sum::<f64>() / v.len() as f64;
@@ -405,8 +450,12 @@ fn pytorch_default_initialisation() {
     check_uniform(&vm, "fc1.bias", inv(V));
     check_uniform(&vm, "fc2.weight", inv(H));
     check_uniform(&vm, "fc2.bias", inv(H));
-    assert!(flat(var(&vm, "bn.weight").as_tensor()).iter().all(|&x| x == 1.0));
-    assert!(flat(var(&vm, "bn.bias").as_tensor()).iter().all(|&x| x == 0.0));
+    assert!(flat(var(&vm, "bn.weight").as_tensor())
+        .iter()
+        .all(|&x| x == 1.0));
+    assert!(flat(var(&vm, "bn.bias").as_tensor())
+        .iter()
+        .all(|&x| x == 0.0));
 
     let (vm, _) = critic(0);
     check_uniform(&vm, "fc1.theta_weight", inv(K + V));
@@ -434,7 +483,14 @@ fn pytorch_default_initialisation() {
     let names: Vec<String> = trainable_vars(&vm).into_iter().map(|(n, _)| n).collect();
     assert_eq!(
         names,
-        ["bn.bias", "bn.weight", "fc1.bias", "fc1.weight", "fc2.bias", "fc2.weight"]
+        [
+            "bn.bias",
+            "bn.weight",
+            "fc1.bias",
+            "fc1.weight",
+            "fc2.bias",
+            "fc2.weight"
+        ]
     );
 
     // Same seed, same networks; another seed, others.
@@ -465,10 +521,16 @@ fn contrastive_pairs_of_each_variant() {
     // Hard: the topic side is the embedding row of argmax theta.
     let (vm, g) = generator(Variant::Hard, 1);
     let out = g.forward_with_hidden(&theta, true).unwrap();
-    let pair = g.contrastive_pair(&theta, &out).unwrap().expect("hard has a pair");
+    let pair = g
+        .contrastive_pair(&theta, &out)
+        .unwrap()
+        .expect("hard has a pair");
     assert_eq!(pair.documents.dims(), &[b, 16]);
     assert_eq!(pair.topics.dims(), &[b, 16]);
-    let table = var(&vm, "topic_embedding").as_tensor().to_vec2::<f32>().unwrap();
+    let table = var(&vm, "topic_embedding")
+        .as_tensor()
+        .to_vec2::<f32>()
+        .unwrap();
     let topics = pair.topics.to_vec2::<f32>().unwrap();
     for (i, &k) in argmax.iter().enumerate() {
         assert_eq!(topics[i], table[k], "row {i}: embedding of topic {k}");
@@ -486,9 +548,14 @@ fn contrastive_pairs_of_each_variant() {
     // MeanWeighted: theta @ table.
     let (vm, g) = generator(Variant::MeanWeighted, 1);
     let out = g.forward_with_hidden(&theta, true).unwrap();
-    let pair = g.contrastive_pair(&theta, &out).unwrap().expect("mean has a pair");
+    let pair = g
+        .contrastive_pair(&theta, &out)
+        .unwrap()
+        .expect("mean has a pair");
     assert_eq!(pair.documents.dims(), &[b, 16]);
-    let want = theta.matmul(var(&vm, "topic_embedding").as_tensor()).unwrap();
+    let want = theta
+        .matmul(var(&vm, "topic_embedding").as_tensor())
+        .unwrap();
     assert!(max_abs_diff(&pair.topics, &want) < 1e-5);
     // With one-hot theta the mean-weighted embedding is the hard one.
     let eye = Tensor::eye(K, DType::F32, &Device::Cpu).unwrap();
@@ -499,10 +566,18 @@ fn contrastive_pairs_of_each_variant() {
     // Word: G(theta) @ E_word vs theta @ E_topic.
     let (vm, g) = generator(Variant::Word, 1);
     let out = g.forward_with_hidden(&theta, true).unwrap();
-    let pair = g.contrastive_pair(&theta, &out).unwrap().expect("word has a pair");
+    let pair = g
+        .contrastive_pair(&theta, &out)
+        .unwrap()
+        .expect("word has a pair");
     assert_eq!(pair.documents.dims(), &[b, 12]);
-    let want_d = out.words.matmul(var(&vm, "word_embedding").as_tensor()).unwrap();
-    let want_t = theta.matmul(var(&vm, "topic_embedding").as_tensor()).unwrap();
+    let want_d = out
+        .words
+        .matmul(var(&vm, "word_embedding").as_tensor())
+        .unwrap();
+    let want_t = theta
+        .matmul(var(&vm, "topic_embedding").as_tensor())
+        .unwrap();
     assert!(max_abs_diff(&pair.documents, &want_d) < 1e-5);
     assert!(max_abs_diff(&pair.topics, &want_t) < 1e-5);
 
@@ -531,6 +606,7 @@ fn trainer_defaults_give_128_and_200_dimensional_pairs() {
             hidden: 16,
             batch_size: 8,
             variant,
+            device: "cpu".into(),
             ..TrainConfig::default()
         };
         let t = Trainer::new(cfg, &planted.corpus).unwrap();
@@ -559,4 +635,74 @@ fn variant_names_round_trip() {
         assert_eq!(serde_json::from_str::<Variant>(&json).unwrap(), v);
     }
     assert!("nope".parse::<Variant>().is_err());
+}
+
+#[test]
+fn every_parameter_gets_a_gradient() {
+    // A loss on a network's output must reach every trainable parameter: theta = E(bow) through
+    // the encoder's softmax, G(theta) through the generator's.
+    let b = 8;
+    let (sb, dense) = random_batch(b, V, 0.2, 12);
+    let theta = theta_batch(b, 13);
+    let r_k = random_tensor((b, K), 14);
+    let r_v = random_tensor((b, V), 15);
+    let missing = |vm: &VarMap, grads: &candle_core::backprop::GradStore| -> Vec<String> {
+        trainable_vars(vm)
+            .into_iter()
+            .filter(|(_, v)| grads.get(v).is_none())
+            .map(|(n, _)| n)
+            .collect()
+    };
+
+    let (vm, e) = encoder(0);
+    for bow in [Bow::Sparse(&sb), Bow::Dense(&dense)] {
+        let loss = (e.theta(bow, true).unwrap() * &r_k)
+            .unwrap()
+            .sum_all()
+            .unwrap();
+        let grads = loss.backward().unwrap();
+        assert_eq!(missing(&vm, &grads), Vec::<String>::new(), "encoder");
+    }
+
+    for variant in [
+        Variant::Bat,
+        Variant::MeanWeighted,
+        Variant::Hard,
+        Variant::Word,
+    ] {
+        let (vm, g) = generator(variant, 0);
+        let out = g.forward_with_hidden(&theta, true).unwrap();
+        // The words alone reach the generator's trunk and output layer.
+        let grads = (&out.words * &r_v)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        let trunk: Vec<String> = missing(&vm, &grads)
+            .into_iter()
+            .filter(|n| n.starts_with("fc") || n.starts_with("bn"))
+            .collect();
+        assert_eq!(trunk, Vec::<String>::new(), "{variant}: words -> trunk");
+        // With the contrastive term, everything.
+        let mut loss = (&out.words * &r_v).unwrap().sum_all().unwrap();
+        if let Some(pair) = g.contrastive_pair(&theta, &out).unwrap() {
+            loss = (loss + gcatm::loss::info_nce(&pair.documents, &pair.topics, 0.5).unwrap())
+                .unwrap();
+        }
+        let grads = loss.backward().unwrap();
+        assert_eq!(missing(&vm, &grads), Vec::<String>::new(), "{variant}");
+    }
+
+    let (vm, d) = critic(0);
+    for bow in [Bow::Sparse(&sb), Bow::Dense(&dense)] {
+        let grads = d
+            .score(&theta, bow, true)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        assert_eq!(missing(&vm, &grads), Vec::<String>::new(), "critic");
+    }
 }

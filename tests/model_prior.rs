@@ -94,7 +94,10 @@ fn flat_prior_k3_first_and_second_moments() {
     for j in 0..k {
         let mean = sum[j] / n;
         let m2 = sum_sq[j] / n;
-        assert!((mean - 1.0 / 3.0).abs() < 5.0 * se_mean, "mean_{j} = {mean}");
+        assert!(
+            (mean - 1.0 / 3.0).abs() < 5.0 * se_mean,
+            "mean_{j} = {mean}"
+        );
         assert!((m2 - 1.0 / 6.0).abs() < 5.0 * se_sq, "E[x_{j}^2] = {m2}");
     }
     // Var(x_0 x_1) < E[x_0^2 x_1^2] = Γ(3)/Γ(7) * Γ(3)Γ(3) = 2/720 * 4 = 1/90 (Dirichlet
@@ -114,7 +117,11 @@ fn asymmetric_alpha_means() {
     for (j, &a) in alpha.iter().enumerate() {
         let mean = rows.iter().map(|r| r[j]).sum::<f64>() / DRAWS as f64;
         let se = (dirichlet_var(a, a0) / DRAWS as f64).sqrt();
-        assert!((mean - a / a0).abs() < 5.0 * se, "component {j}: {mean} vs {}", a / a0);
+        assert!(
+            (mean - a / a0).abs() < 5.0 * se,
+            "component {j}: {mean} vs {}",
+            a / a0
+        );
     }
 }
 
@@ -129,7 +136,12 @@ fn invalid_concentrations_are_rejected() {
 
 #[test]
 fn seeded_draws_are_reproducible() {
-    let draw = |p: &mut DirichletPrior| p.sample(16, &Device::Cpu).unwrap().to_vec2::<f32>().unwrap();
+    let draw = |p: &mut DirichletPrior| {
+        p.sample(16, &Device::Cpu)
+            .unwrap()
+            .to_vec2::<f32>()
+            .unwrap()
+    };
     let mut a = DirichletPrior::symmetric(20, 0.05, 5).unwrap();
     let mut b = DirichletPrior::symmetric(20, 0.05, 5).unwrap();
     let mut c = DirichletPrior::symmetric(20, 0.05, 6).unwrap();

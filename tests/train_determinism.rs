@@ -40,6 +40,7 @@ fn run(seed: u64, variant: Variant) -> (Vec<IterationLosses>, Vec<Vec<(String, V
         variant,
         seed,
         lr: 1e-3,
+        device: "cpu".into(),
         ..TrainConfig::default()
     };
     let mut t = Trainer::new(cfg, &planted.corpus).unwrap();
@@ -71,12 +72,20 @@ fn same_seed_is_bit_identical_other_seed_differs() {
     for variant in [Variant::MeanWeighted, Variant::Bat] {
         let (l1, w1) = run(7, variant);
         let (l2, w2) = run(7, variant);
-        assert_eq!(bits(&l1), bits(&l2), "{variant}: losses differ for the same seed");
+        assert_eq!(
+            bits(&l1),
+            bits(&l2),
+            "{variant}: losses differ for the same seed"
+        );
         assert_eq!(w1, w2, "{variant}: weights differ for the same seed");
         assert!(l1.iter().all(|l| l.loss_d.is_finite()));
 
         let (l3, w3) = run(8, variant);
-        assert_ne!(bits(&l1), bits(&l3), "{variant}: another seed gave the same losses");
+        assert_ne!(
+            bits(&l1),
+            bits(&l3),
+            "{variant}: another seed gave the same losses"
+        );
         // Every iteration's critic loss differs (different init, prior draws and batches).
         assert!(l1.iter().zip(&l3).all(|(a, b)| a.loss_d != b.loss_d));
         assert_ne!(w1, w3);
