@@ -386,7 +386,7 @@ fn batchnorm_train_and_eval_by_hand() {
     let y = bn.forward_t(&x, false).unwrap().to_vec2::<f32>().unwrap();
     for (r, row) in [[1.0f64, 2.0], [3.0, 6.0], [5.0, 10.0]].iter().enumerate() {
         let e0 = (row[0] - 0.3) / (1.3f64 + 1e-5).sqrt() * 2.0 + 0.5;
-        let e1 = (row[1] - 0.6) / (2.5f64 + 1e-5).sqrt() * -1.0 + 1.0;
+        let e1 = 1.0 - (row[1] - 0.6) / (2.5f64 + 1e-5).sqrt(); // scale -1, shift 1
         assert!(
             (y[r][0] as f64 - e0).abs() < 1e-5,
             "eval y[{r}][0] = {}",

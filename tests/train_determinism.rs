@@ -3,9 +3,12 @@ use candle_nn::VarMap;
 use gcatm::corpus::PlantedCorpus;
 use gcatm::train::{IterationLosses, TrainConfig, Trainer, Variant};
 
-fn all_values(vm: &VarMap) -> Vec<(String, Vec<u32>)> {
+/// Every variable of a map as (name, bits), sorted by name.
+type Values = Vec<(String, Vec<u32>)>;
+
+fn all_values(vm: &VarMap) -> Values {
     let data = vm.data().lock().unwrap();
-    let mut out: Vec<(String, Vec<u32>)> = data
+    let mut out: Values = data
         .iter()
         .map(|(n, v)| {
             let bits = v
@@ -24,7 +27,7 @@ fn all_values(vm: &VarMap) -> Vec<(String, Vec<u32>)> {
     out
 }
 
-fn run(seed: u64, variant: Variant) -> (Vec<IterationLosses>, Vec<Vec<(String, Vec<u32>)>>) {
+fn run(seed: u64, variant: Variant) -> (Vec<IterationLosses>, Vec<Values>) {
     let planted = PlantedCorpus::builder()
         .topics(5)
         .docs(200)

@@ -55,8 +55,7 @@ fn huge_learning_rate_diverges_in_the_second_epoch() {
             assert!(r.loss_d.is_finite());
             save_checkpoint(t, &ckpt)
         })
-        .err()
-        .expect("lr = 1e30 must diverge");
+        .expect_err("lr = 1e30 must diverge");
     match &err {
         TrainError::Diverged {
             epoch,
@@ -117,8 +116,7 @@ fn divergence_names_the_right_epoch_and_iteration() {
             }
             Ok(())
         })
-        .err()
-        .expect("an infinite weight must diverge");
+        .expect_err("an infinite weight must diverge");
     match &err {
         TrainError::Diverged {
             epoch,

@@ -53,8 +53,33 @@ fn train(planted: &PlantedCorpus, variant: Variant, seed: u64, epochs: usize) ->
 
 /// Epochs of the quality runs.
 const EPOCHS: usize = 30;
-/// Planted topics (of 12) a run must recover; see the calibration table.
+/// Planted topics (of 12) each run must recover.
+///
+/// Calibration (`calibrate` below; planted corpus: builder defaults with 12 topics, i.e. 20 words
+/// per topic, 40 background words, 2000 documents of ~80 tokens; H 256, batch 128, lr 1e-3,
+/// g_lr_scale 1, betas (0.5, 0.999), clip 0.01, n_critic 5; CPU). Planted topics recovered per
+/// training seed, measured with the generator's and encoder's softmax given a backward pass
+/// (candle_nn::ops::softmax instead of softmax_last_dim, which has none in candle-nn 0.11: see
+/// `every_parameter_gets_a_gradient` in model_networks.rs):
+///
+/// | variant | epochs | seed 0 | 1  | 2  | 3  | 4  | 5  | 6  | 7  |
+/// |---------|--------|--------|----|----|----|----|----|----|----|
+/// | bat     | 10     | 11     | 8  | 9  | 11 | 9  |    |    |    |
+/// | bat     | 15     | 12     | 10 | 11 | 11 | 11 | 12 | 12 | 11 |
+/// | bat     | 30     | 12     | 11 | 12 | 12 | 12 | 12 | 12 | 12 |
+/// | bat     | 60     | 12     | 11 | 12 | 12 | 12 |    |    |    |
+/// | mean    | 10     | 11     | 9  | 9  | 11 | 9  |    |    |    |
+/// | mean    | 15     | 12     | 10 | 12 | 10 | 11 | 12 | 12 | 11 |
+/// | mean    | 30     | 12     | 11 | 12 | 12 | 12 | 12 | 12 | 12 |
+/// | mean    | 60     | 12     | 11 | 12 | 12 | 12 |    |    |    |
+///
+/// Worst seed after 30 epochs: 11/12 for both variants, so the threshold is 10/12; the test
+/// trains seeds 0 and 1 (the worst). With the softmax as it is (no gradient through it), every
+/// seed recovers 0/12 at 15 and 30 epochs. `cargo test --release --test train_planted` takes
+/// 9-23 s on a 2-core CPU shared with other builds (2.4-7.4 s per 30-epoch run).
 const MIN_RECOVERED: usize = 10;
+/// Training seeds of the quality runs.
+const SEEDS: [u64; 2] = [0, 1];
 
 fn check_variant(variant: Variant) {
     let p = planted();
@@ -65,17 +90,20 @@ fn check_variant(variant: Variant) {
         baseline <= 2,
         "{variant}: {baseline}/{TOPICS} recovered before training"
     );
-    let start = Instant::now();
-    let n = train(&p, variant, 0, EPOCHS);
-    eprintln!(
-        "{variant}: {n}/{TOPICS} planted topics recovered after {EPOCHS} epochs in {:.1}s",
-        start.elapsed().as_secs_f64()
-    );
-    assert!(
-        n >= MIN_RECOVERED,
-        "{variant}: only {n}/{TOPICS} planted topics recovered after {EPOCHS} epochs \
-         (at least {MIN_RECOVERED} expected)"
-    );
+    for seed in SEEDS {
+        let start = Instant::now();
+        let n = train(&p, variant, seed, EPOCHS);
+        eprintln!(
+            "{variant} seed {seed}: {n}/{TOPICS} planted topics recovered after {EPOCHS} epochs \
+             in {:.1}s",
+            start.elapsed().as_secs_f64()
+        );
+        assert!(
+            n >= MIN_RECOVERED,
+            "{variant} seed {seed}: only {n}/{TOPICS} planted topics recovered after {EPOCHS} \
+             epochs (at least {MIN_RECOVERED} expected)"
+        );
+    }
 }
 
 #[test]

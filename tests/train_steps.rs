@@ -327,13 +327,13 @@ fn adam_matches_pytorch_formula_for_three_steps() {
     //   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
     //   w -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
     let (mut wr, mut m, mut v) = (w0, [0f64; 5], [0f64; 5]);
-    for step in 1..=3 {
+    for step in 1..=3i32 {
         let loss = ((w.as_tensor().sqr().unwrap() * &ct).unwrap() + (w.as_tensor() * &dt).unwrap())
             .unwrap()
             .sum_all()
             .unwrap();
         adam.step(&loss.backward().unwrap()).unwrap();
-        let t = step as i32;
+        let t = step;
         for i in 0..5 {
             let g = 2.0 * c[i] * wr[i] + d[i];
             m[i] = b1 * m[i] + (1.0 - b1) * g;
