@@ -1,0 +1,290 @@
+//! Checkpoints: a resumed run is the uninterrupted run, bit for bit; bad checkpoints give errors
+//! naming the file; saving over a checkpoint leaves a loadable one.
+use candle_nn::VarMap;
+use gcatm::corpus::PlantedCorpus;
+use gcatm::train::{load_checkpoint, save_checkpoint, TrainConfig, TrainError, Trainer, Variant};
+use std::path::Path;
+
+fn planted(vocab_size: usize) -> PlantedCorpus {
+    PlantedCorpus::builder()
+        .topics(4)
+        .docs(200)
+        .vocab_size(vocab_size)
+        .seed(2)
+        .build()
+}
+
+fn config(variant: Variant) -> TrainConfig {
+    TrainConfig {
+        topics: 4,
+        hidden: 32,
+        batch_size: 32,
+        n_critic: 2,
+        projection_dim: 16,
+        word_embedding_dim: 12,
+        variant,
+        lr: 1e-3,
+        seed: 3,
+        device: "cpu".into(),
+        ..TrainConfig::default()
+    }
+}
+
+/// Every variable of a map (BatchNorm running statistics included), as bits, sorted by name.
+fn values(vm: &VarMap) -> Vec<(String, Vec<u32>)> {
+    let data = vm.data().lock().unwrap();
+    let mut out: Vec<(String, Vec<u32>)> = data
+        .iter()
+        .map(|(n, v)| {
+            let t = v
+                .as_tensor()
+                .flatten_all()
+                .unwrap()
+                .to_vec1::<f32>()
+                .unwrap();
+            (n.clone(), t.iter().map(|x| x.to_bits()).collect())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn weights(t: &Trainer) -> Vec<Vec<(String, Vec<u32>)>> {
+    let (e, g, d) = t.var_maps();
+    vec![values(e), values(g), values(d)]
+}
+
+fn optimiser_state(t: &Trainer) -> Vec<(String, Vec<u32>, u64)> {
+    let (e, g, d) = t.optimizers();
+    let mut out = Vec::new();
+    for (net, o) in [("e", e), ("g", g), ("d", d)] {
+        let mut s: Vec<_> = o
+            .state()
+            .into_iter()
+            .map(|(k, v)| {
+                let bits = v.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+                (
+                    format!("{net}/{k}"),
+                    bits.iter().map(|x| x.to_bits()).collect(),
+                    o.steps(),
+                )
+            })
+            .collect();
+        s.sort();
+        out.extend(s);
+    }
+    out
+}
+
+fn loss_bits(t: &Trainer) -> Vec<[Option<u32>; 4]> {
+    t.history()
+        .iterations
+        .iter()
+        .map(|l| {
+            [
+                Some(l.loss_d.to_bits()),
+                l.loss_g.map(f32::to_bits),
+                l.loss_e.map(f32::to_bits),
+                l.info_nce.map(f32::to_bits),
+            ]
+        })
+        .collect()
+}
+
+fn file_error_path(err: &TrainError) -> &Path {
+    match err {
+        TrainError::File { path, .. } => path,
+        other => panic!("expected a file error, got {other:?}"),
+    }
+}
+
+#[test]
+fn resumed_run_equals_uninterrupted_run() {
+    const N: usize = 2;
+    let p = planted(60);
+    for variant in [Variant::MeanWeighted, Variant::Hard, Variant::Bat] {
+        let dir = tempfile::tempdir().unwrap();
+        let ckpt = dir.path().join("ckpt");
+
+        let mut full = Trainer::new(config(variant), &p.corpus).unwrap();
+        full.fit(2 * N, |_, _| Ok(())).unwrap();
+
+        let mut first = Trainer::new(config(variant), &p.corpus).unwrap();
+        first.fit(N, |_, _| Ok(())).unwrap();
+        save_checkpoint(&first, &ckpt).unwrap();
+        let first_weights = weights(&first);
+        let first_history = first.history().clone();
+        drop(first);
+
+        let mut resumed = load_checkpoint(&ckpt, &p.corpus, None).unwrap();
+        assert_eq!(resumed.epoch(), N);
+        assert_eq!(resumed.config(), &config(variant));
+        assert_eq!(resumed.history().iterations, first_history.iterations);
+        assert_eq!(
+            weights(&resumed),
+            first_weights,
+            "{variant}: loaded weights"
+        );
+        resumed.fit(2 * N, |_, _| Ok(())).unwrap();
+
+        assert_eq!(resumed.epoch(), 2 * N);
+        assert_eq!(resumed.history().iterations.len(), 2 * N * 6);
+        assert_eq!(loss_bits(&resumed), loss_bits(&full), "{variant}: losses");
+        // Epoch means agree too (to f64 rounding: see `saved_history_round_trips_exactly`).
+        let (re, fe) = (&resumed.history().epochs, &full.history().epochs);
+        assert_eq!(re.len(), fe.len());
+        for (a, b) in re.iter().zip(fe) {
+            assert_eq!(a.epoch, b.epoch);
+            for (x, y) in [
+                (a.loss_d, b.loss_d),
+                (a.loss_g, b.loss_g),
+                (a.loss_e, b.loss_e),
+            ] {
+                assert!(
+                    (x - y).abs() <= 1e-12 * y.abs(),
+                    "epoch {}: {x} vs {y}",
+                    a.epoch
+                );
+            }
+        }
+        assert_eq!(
+            weights(&resumed),
+            weights(&full),
+            "{variant}: final weights"
+        );
+        assert_eq!(optimiser_state(&resumed), optimiser_state(&full));
+        // The resumed run went on: its weights are not those of the checkpoint.
+        assert_ne!(weights(&resumed), first_weights);
+    }
+}
+
+#[test]
+fn checkpoint_holds_topics_and_theta() {
+    // What a notebook reads off a loaded model is what the saved model gave.
+    let p = planted(60);
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = Trainer::new(config(Variant::MeanWeighted), &p.corpus).unwrap();
+    t.fit(1, |_, _| Ok(())).unwrap();
+    save_checkpoint(&t, dir.path()).unwrap();
+    let loaded = load_checkpoint(dir.path(), &p.corpus, Some("cpu")).unwrap();
+    let a = t
+        .topic_word_distributions()
+        .unwrap()
+        .to_vec2::<f32>()
+        .unwrap();
+    let b = loaded
+        .topic_word_distributions()
+        .unwrap()
+        .to_vec2::<f32>()
+        .unwrap();
+    assert_eq!(a, b);
+    assert_eq!(
+        t.theta(&p.corpus).unwrap(),
+        loaded.theta(&p.corpus).unwrap()
+    );
+}
+
+#[test]
+fn loading_into_another_vocabulary_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let ckpt = dir.path().join("ckpt");
+    let p = planted(60);
+    let mut t = Trainer::new(config(Variant::MeanWeighted), &p.corpus).unwrap();
+    t.fit(1, |_, _| Ok(())).unwrap();
+    save_checkpoint(&t, &ckpt).unwrap();
+    let other = planted(70);
+    let err = load_checkpoint(&ckpt, &other.corpus, None)
+        .err()
+        .expect("a checkpoint for V = 60 must not load over V = 70");
+    let path = file_error_path(&err);
+    assert_eq!(path, ckpt.join("encoder.safetensors"));
+    let msg = err.to_string();
+    assert!(msg.contains("encoder.safetensors"), "{msg}");
+}
+
+#[test]
+fn corrupt_or_missing_state_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let ckpt = dir.path().join("ckpt");
+    let p = planted(60);
+    let t = Trainer::new(config(Variant::Bat), &p.corpus).unwrap();
+    save_checkpoint(&t, &ckpt).unwrap();
+    for name in [
+        "state.json",
+        "encoder.safetensors",
+        "generator.safetensors",
+        "critic.safetensors",
+        "optimizer.safetensors",
+    ] {
+        assert!(ckpt.join(name).is_file(), "{name} missing");
+    }
+    // Corrupt state.json.
+    std::fs::write(ckpt.join("state.json"), b"{\"config\": {\"topics\": 4,").unwrap();
+    let err = load_checkpoint(&ckpt, &p.corpus, None).err().unwrap();
+    assert_eq!(file_error_path(&err), ckpt.join("state.json"));
+    assert!(err.to_string().contains("state.json"), "{err}");
+    // Valid JSON but not a state.
+    std::fs::write(ckpt.join("state.json"), b"[1, 2, 3]").unwrap();
+    let err = load_checkpoint(&ckpt, &p.corpus, None).err().unwrap();
+    assert_eq!(file_error_path(&err), ckpt.join("state.json"));
+    // A folder with no checkpoint at all.
+    let empty = dir.path().join("nothing-here");
+    let err = load_checkpoint(&empty, &p.corpus, None).err().unwrap();
+    assert_eq!(file_error_path(&err), empty.join("state.json"));
+    // A truncated weights file is named too.
+    save_checkpoint(&t, &ckpt).unwrap();
+    std::fs::write(ckpt.join("critic.safetensors"), b"garbage").unwrap();
+    let err = load_checkpoint(&ckpt, &p.corpus, None).err().unwrap();
+    assert_eq!(file_error_path(&err), ckpt.join("critic.safetensors"));
+}
+
+#[test]
+fn saving_over_a_checkpoint_leaves_a_loadable_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let ckpt = dir.path().join("run");
+    let p = planted(60);
+    let mut t = Trainer::new(config(Variant::MeanWeighted), &p.corpus).unwrap();
+    t.fit(1, |t, _| save_checkpoint(t, &ckpt)).unwrap();
+    assert_eq!(load_checkpoint(&ckpt, &p.corpus, None).unwrap().epoch(), 1);
+    // Save over it after every further epoch.
+    t.fit(3, |t, _| save_checkpoint(t, &ckpt)).unwrap();
+    let loaded = load_checkpoint(&ckpt, &p.corpus, None).unwrap();
+    assert_eq!(loaded.epoch(), 3);
+    assert_eq!(weights(&loaded), weights(&t));
+    assert_eq!(loaded.history().iterations, t.history().iterations);
+    // Only the checkpoint folder is left: no temporary or old copies beside it.
+    let entries: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(entries, vec!["run".to_string()]);
+
+    // A save interrupted between its two renames leaves the previous checkpoint as `.run.old`:
+    // loading `run` falls back to it.
+    std::fs::rename(&ckpt, dir.path().join(".run.old")).unwrap();
+    let recovered = load_checkpoint(&ckpt, &p.corpus, None).unwrap();
+    assert_eq!(recovered.epoch(), 3);
+    assert_eq!(weights(&recovered), weights(&t));
+}
+
+#[test]
+fn saved_history_round_trips_exactly() {
+    // The history in a checkpoint is the trainer's history, every f64 of the epoch records
+    // included (a resumed run's history then equals the uninterrupted run's).
+    let p = planted(60);
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = Trainer::new(config(Variant::MeanWeighted), &p.corpus).unwrap();
+    t.fit(3, |_, _| Ok(())).unwrap();
+    save_checkpoint(&t, dir.path()).unwrap();
+    let loaded = load_checkpoint(dir.path(), &p.corpus, None).unwrap();
+    assert_eq!(loaded.history().iterations, t.history().iterations);
+    for (a, b) in loaded.history().epochs.iter().zip(&t.history().epochs) {
+        assert_eq!(
+            [a.loss_d, a.loss_g, a.loss_e].map(f64::to_bits),
+            [b.loss_d, b.loss_g, b.loss_e].map(f64::to_bits),
+            "epoch {}: loaded {a:?} vs trained {b:?}",
+            a.epoch
+        );
+        assert_eq!(a.info_nce.map(f64::to_bits), b.info_nce.map(f64::to_bits));
+    }
+}
