@@ -44,7 +44,7 @@ impl Encoder {
     pub fn theta(&self, bow: Bow, train: bool) -> Result<Tensor> {
         let pre = super::kernels::bias_add(&bow.matmul(&self.fc1_weight)?, &self.fc1_bias)?;
         let h = block_tail(&pre, &self.bn, train)?;
-        candle_nn::ops::softmax_last_dim(&self.fc2.forward(&h)?)
+        super::kernels::softmax_rows(&self.fc2.forward(&h)?)
     }
 }
 

@@ -181,7 +181,7 @@ impl Generator {
     /// One pass keeping the hidden features, which the projection head needs.
     pub fn forward_with_hidden(&self, theta: &Tensor, train: bool) -> Result<GeneratorOutput> {
         let hidden = block_tail(&self.fc1.forward(theta)?, &self.bn, train)?;
-        let words = candle_nn::ops::softmax_last_dim(&self.fc2.forward(&hidden)?)?;
+        let words = super::kernels::softmax_rows(&self.fc2.forward(&hidden)?)?;
         Ok(GeneratorOutput { hidden, words })
     }
 

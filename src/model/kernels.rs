@@ -237,3 +237,50 @@ impl CustomOp3 for BatchNorm {
         Ok((dx, dgamma, dbeta))
     }
 }
+
+/// Softmax over the last dimension of a `B x n` matrix, with its backward pass
+/// (`dx = y * (dy - sum(dy * y))` per row). candle-nn's fused `softmax_last_dim` records no
+/// gradient, which would cut the adversarial gradient off from the generator and the encoder.
+pub(crate) fn softmax_rows(x: &Tensor) -> Result<Tensor> {
+    if !x.device().is_cpu() {
+        return candle_nn::ops::softmax(x, candle_core::D::Minus1);
+    }
+    x.contiguous()?.apply_op1(SoftmaxRows)
+}
+
+struct SoftmaxRows;
+
+impl CustomOp1 for SoftmaxRows {
+    fn name(&self) -> &'static str {
+        "softmax-rows"
+    }
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+        let x = slice(s, l)?;
+        let n = *l.dims().last().unwrap_or(&1);
+        let mut y = vec![0f32; x.len()];
+        for (yr, xr) in y.chunks_exact_mut(n).zip(x.chunks_exact(n)) {
+            let m = xr.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let mut sum = 0f32;
+            for (a, &v) in yr.iter_mut().zip(xr) {
+                *a = (v - m).exp();
+                sum += *a;
+            }
+            for a in yr.iter_mut() {
+                *a /= sum;
+            }
+        }
+        Ok((CpuStorage::F32(y), l.shape().clone()))
+    }
+    fn bwd(&self, x: &Tensor, res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
+        let n = x.dim(candle_core::D::Minus1)?;
+        let (y, g) = (to_vec(res)?, to_vec(grad)?);
+        let mut dx = vec![0f32; y.len()];
+        for ((dr, yr), gr) in dx.chunks_exact_mut(n).zip(y.chunks_exact(n)).zip(g.chunks_exact(n)) {
+            let dot: f32 = yr.iter().zip(gr).map(|(a, b)| a * b).sum();
+            for ((d, &yv), &gv) in dr.iter_mut().zip(yr).zip(gr) {
+                *d = yv * (gv - dot);
+            }
+        }
+        Ok(Some(Tensor::from_vec(dx, x.shape(), x.device())?))
+    }
+}

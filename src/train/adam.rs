@@ -100,7 +100,8 @@ impl Adam {
         Ok(())
     }
 
-    /// The same update in one pass over each variable (the tensor version makes a dozen passes).
+    /// The same update in one pass over each variable (the tensor version makes a dozen passes),
+    /// reading the operands in place.
     fn step_cpu(
         &mut self,
         i: usize,
@@ -109,31 +110,44 @@ impl Adam {
         step_size: f64,
         bc2_sqrt: f64,
     ) -> Result<()> {
-        let flat =
-            |t: &Tensor| -> Result<Vec<f32>> { t.contiguous()?.flatten_all()?.to_vec1::<f32>() };
-        let (mut p, g, mut m, mut v) = (
-            flat(var.as_tensor())?,
-            flat(g)?,
-            flat(&self.m[i])?,
-            flat(&self.v[i])?,
-        );
         let (b1, b2, eps) = (self.beta_1 as f32, self.beta_2 as f32, self.eps as f32);
         let (step_size, bc2_sqrt) = (step_size as f32, bc2_sqrt as f32);
         let clamp = self.clamp.map(|c| c as f32);
-        for (((p, m), v), g) in p.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(&g) {
-            *m = b1 * *m + (1.0 - b1) * g;
-            *v = b2 * *v + (1.0 - b2) * g * g;
-            let x = *p - step_size * *m / (v.sqrt() / bc2_sqrt + eps);
-            *p = match clamp {
-                Some(c) => x.clamp(-c, c),
-                None => x,
-            };
+        let n = var.elem_count();
+        let g = &g.contiguous()?;
+        let (mut p2, mut m2, mut v2) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        {
+            let (ps, pl) = var.as_tensor().storage_and_layout();
+            let (gs, gl) = g.storage_and_layout();
+            let (ms, ml) = self.m[i].storage_and_layout();
+            let (vs, vl) = self.v[i].storage_and_layout();
+            let (p, g, m, v) = (
+                cpu_slice(&ps, pl)?,
+                cpu_slice(&gs, gl)?,
+                cpu_slice(&ms, ml)?,
+                cpu_slice(&vs, vl)?,
+            );
+            for j in 0..n {
+                let mj = b1 * m[j] + (1.0 - b1) * g[j];
+                let vj = b2 * v[j] + (1.0 - b2) * g[j] * g[j];
+                let x = p[j] - step_size * mj / (vj.sqrt() / bc2_sqrt + eps);
+                p2.push(match clamp {
+                    Some(c) => x.clamp(-c, c),
+                    None => x,
+                });
+                m2.push(mj);
+                v2.push(vj);
+            }
         }
         let shape = var.shape().clone();
         let dev = var.device().clone();
-        var.set(&Tensor::from_vec(p, shape.clone(), &dev)?)?;
-        self.m[i] = Tensor::from_vec(m, shape.clone(), &dev)?;
-        self.v[i] = Tensor::from_vec(v, shape, &dev)?;
+        var.set(&Tensor::from_vec(p2, shape.clone(), &dev)?)?;
+        self.m[i] = Tensor::from_vec(m2, shape.clone(), &dev)?;
+        self.v[i] = Tensor::from_vec(v2, shape, &dev)?;
         Ok(())
     }
 
@@ -163,5 +177,13 @@ impl Adam {
         }
         self.steps = steps;
         Ok(())
+    }
+}
+
+/// The f32 data of a contiguous CPU tensor, in place.
+fn cpu_slice<'a>(s: &'a candle_core::Storage, l: &candle_core::Layout) -> Result<&'a [f32]> {
+    match (s, l.contiguous_offsets()) {
+        (candle_core::Storage::Cpu(candle_core::CpuStorage::F32(d)), Some((a, b))) => Ok(&d[a..b]),
+        _ => candle_core::bail!("adam: expected contiguous f32 CPU tensors"),
     }
 }
