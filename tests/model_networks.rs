@@ -706,3 +706,61 @@ fn every_parameter_gets_a_gradient() {
         assert_eq!(missing(&vm, &grads), Vec::<String>::new(), "critic");
     }
 }
+
+/// d/d bias of sum(softmax(x W^T + b) * r) = sum over rows of y * (r - sum(y * r)).
+fn softmax_bias_gradient(y: &Tensor, r: &Tensor) -> Vec<f64> {
+    let (y, r) = (y.to_vec2::<f32>().unwrap(), r.to_vec2::<f32>().unwrap());
+    let mut g = vec![0f64; y[0].len()];
+    for (yr, rr) in y.iter().zip(&r) {
+        let dot: f64 = yr.iter().zip(rr).map(|(&a, &b)| a as f64 * b as f64).sum();
+        for (gj, (&yv, &rv)) in g.iter_mut().zip(yr.iter().zip(rr)) {
+            *gj += yv as f64 * (rv as f64 - dot);
+        }
+    }
+    g
+}
+
+#[test]
+fn softmax_outputs_have_the_softmax_gradient() {
+    // The output layers' bias gradient of a linear loss on theta = E(bow) and on G(theta),
+    // against the closed form of the softmax's Jacobian.
+    let b = 8;
+    let (sb, _) = random_batch(b, V, 0.2, 21);
+    let (vm, e) = encoder(4);
+    let r = random_tensor((b, K), 22);
+    for train in [true, false] {
+        let theta = e.theta(Bow::Sparse(&sb), train).unwrap();
+        let grads = (&theta * &r)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        let got = flat(grads.get(&var(&vm, "fc2.bias")).unwrap());
+        let want = softmax_bias_gradient(&theta, &r);
+        for (g, w) in got.iter().zip(&want) {
+            assert!(
+                (*g as f64 - w).abs() < 1e-5,
+                "encoder (train {train}): {got:?} vs {want:?}"
+            );
+        }
+        assert!(want.iter().any(|w| w.abs() > 1e-3));
+    }
+    let (vm, g) = generator(Variant::Bat, 4);
+    let theta = theta_batch(b, 23);
+    let r = random_tensor((b, V), 24);
+    for train in [true, false] {
+        let words = g.forward_t(&theta, train).unwrap();
+        let grads = (&words * &r)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        let got = flat(grads.get(&var(&vm, "fc2.bias")).unwrap());
+        let want = softmax_bias_gradient(&words, &r);
+        for (gv, w) in got.iter().zip(&want) {
+            assert!((*gv as f64 - w).abs() < 1e-5, "generator (train {train})");
+        }
+    }
+}
