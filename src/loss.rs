@@ -69,7 +69,7 @@ pub fn info_nce(z_i: &Tensor, z_j: &Tensor, temperature: f64) -> Result<Tensor> 
     let s = (z.matmul(&z.t()?)? / temperature)?;
     let n = 2 * b;
     // A large finite negative on the diagonal: exp() gives exactly 0 and no inf enters the graph.
-    let mask = diagonal_mask(n, s.device())?;
+    let mask = diagonal_mask(n, s.device())?.to_dtype(s.dtype())?;
     let s = (s + mask)?;
     let log_p = candle_nn::ops::log_softmax(&s, D::Minus1)?;
     let partner: Vec<u32> = (0..n).map(|r| ((r + b) % n) as u32).collect();

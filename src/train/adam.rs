@@ -79,6 +79,10 @@ impl Adam {
         for i in 0..self.vars.len() {
             let var = self.vars[i].1.clone();
             let Some(g) = grads.get(var.as_tensor()) else {
+                // No gradient, no update; clipping still holds for every variable.
+                if let Some(c) = self.clamp {
+                    var.set(&var.as_tensor().clamp(-c, c)?)?;
+                }
                 continue;
             };
             if var.device().is_cpu() {

@@ -291,7 +291,8 @@ impl Trainer {
             loss_d: self.critic_step(batch)?,
             ..Default::default()
         };
-        if index.is_multiple_of(self.config.n_critic) {
+        // A diverged critic loss ends the iteration before the other networks take a step.
+        if losses.loss_d.is_finite() && index.is_multiple_of(self.config.n_critic) {
             let g = self.generator_step()?;
             losses.loss_g = Some(g.adversarial);
             losses.info_nce = g.info_nce;
@@ -302,8 +303,9 @@ impl Trainer {
     }
 
     /// One epoch over shuffled batches (the last incomplete batch dropped). Stops with
-    /// [`TrainError::Diverged`] at the first NaN or infinite loss, naming epoch and iteration; the
-    /// networks are then left as they were before the failing update.
+    /// [`TrainError::Diverged`] at the first NaN or infinite loss, naming epoch and iteration; no
+    /// optimiser step is taken with the failing loss (BatchNorm's running statistics may have seen
+    /// the failing batch: the last good checkpoint is the state to return to).
     pub fn train_epoch(&mut self) -> Result<EpochRecord, TrainError> {
         let epoch = self.epoch + 1;
         let start = Instant::now();
