@@ -275,7 +275,11 @@ impl CustomOp1 for SoftmaxRows {
         let n = x.dim(candle_core::D::Minus1)?;
         let (y, g) = (to_vec(res)?, to_vec(grad)?);
         let mut dx = vec![0f32; y.len()];
-        for ((dr, yr), gr) in dx.chunks_exact_mut(n).zip(y.chunks_exact(n)).zip(g.chunks_exact(n)) {
+        for ((dr, yr), gr) in dx
+            .chunks_exact_mut(n)
+            .zip(y.chunks_exact(n))
+            .zip(g.chunks_exact(n))
+        {
             let dot: f32 = yr.iter().zip(gr).map(|(a, b)| a * b).sum();
             for ((d, &yv), &gv) in dr.iter_mut().zip(yr).zip(gr) {
                 *d = yv * (gv - dot);
