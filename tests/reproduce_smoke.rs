@@ -1,7 +1,7 @@
 //! `gcatm reproduce` and `gcatm::reproduce` at the smoke budget (planted corpus, seconds).
 use gcatm::experiments::{entry, Budget};
 use gcatm::reproduce::{
-    load_data, read_row, read_summary, run_all, run_entry, write_summary, Progress, ReproduceError,
+    load_data, read_row, read_summary, run_all, write_summary, Progress, ReproduceError,
     SummaryRow, ROW_FILE, SUMMARY_FILE,
 };
 use std::path::Path;
