@@ -433,11 +433,11 @@ gcatm::plot::LineChart::new("InfoNCE per epoch: lr 1e-4 vs 1e-6")
     let drop = |h: &gcatm::train::History| {
         let v = h.loss("info_nce");
         let (first, last) = (v.first().expect("epochs").1, v.last().expect("epochs").1);
-        (first, last, 100.0 * (first - last) / first)
+        (first, last, 100.0 * (last - first) / first)
     };
     let (a0, a1, ad) = drop(&history11);
     let (b0, b1, bd) = drop(run.history());
-    println!("InfoNCE, first -> last epoch: entry 11 (lr 1e-4) {a0:.3} -> {a1:.3} ({ad:.1} % lower); entry 12 (lr 1e-6) {b0:.3} -> {b1:.3} ({bd:.1} % lower)");
+    println!("InfoNCE, first -> last epoch: entry 11 (lr 1e-4) {a0:.3} -> {a1:.3} ({ad:+.1} %); entry 12 (lr 1e-6) {b0:.3} -> {b1:.3} ({bd:+.1} %)");
     let f = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.4}"));
     println!("best NPMI: entry 11 {}, entry 12 {}; final TD: entry 11 {}, entry 12 {}",
              f(row11.best_npmi), f(run.row.best_npmi), f(row11.td), f(run.row.td));
@@ -794,7 +794,7 @@ let rows: Vec<SummaryRow> = {
             let rows = reproduce::run_all(&list, budget, &data, &out, true, |p| match p {
                 reproduce::Progress::Start(e, i, n) => println!("[{}/{n}] training entry {}", i + 1, e.label),
                 reproduce::Progress::Epoch(_, _) => {}
-                reproduce::Progress::Done(r) => println!("entry {:>3}: {:.0} s, {}", r.entry, r.wall_seconds, r.run_dir.display()),
+                reproduce::Progress::Done(r) => println!("entry {:>3}: {} ({:.0} s)", r.entry, r.run_dir.display(), r.wall_seconds),
             }).expect("running the entries");
             println!("summary: {}", out.join(reproduce::SUMMARY_FILE).display());
             rows

@@ -513,6 +513,27 @@ pub fn read_row(dir: &Path) -> Result<SummaryRow, ReproduceError> {
     read_json(&dir.join(ROW_FILE))
 }
 
+/// The row of a finished run of `entry` at `budget` on `data`'s corpus in `out/<label>`, if the
+/// folder holds one (its [`ROW_FILE`], complete, same budget and corpus); `None` otherwise.
+/// [`run_all`] with `reuse` keeps such runs, and a notebook can use it to avoid training an entry
+/// another notebook already trained.
+///
+/// ```
+/// use gcatm::experiments::{entry, Budget};
+/// use gcatm::reproduce::{finished_run, load_data};
+/// let data = load_data(Budget::Smoke, None).unwrap();
+/// let nowhere = std::env::temp_dir().join("gcatm-doc-no-runs-here");
+/// assert!(finished_run(entry("3").unwrap(), Budget::Smoke, &data, &nowhere).is_none());
+/// ```
+pub fn finished_run(entry: &Entry, budget: Budget, data: &Data, out: &Path) -> Option<SummaryRow> {
+    read_row(&out.join(entry.label)).ok().filter(|r| {
+        r.entry == entry.label
+            && r.budget == budget
+            && r.is_complete()
+            && r.corpus == data.description
+    })
+}
+
 /// Reads the per-epoch records of the run folder `dir` (its `history.jsonl`) into a [`History`]
 /// (the per-iteration losses are not in the folder: `iterations` is empty).
 ///
@@ -579,10 +600,7 @@ where
     let mut rows: Vec<SummaryRow> = Vec::with_capacity(list.len());
     for (i, &e) in list.iter().enumerate() {
         let dir = out.join(e.label);
-        let previous = reuse
-            .then(|| read_row(&dir).ok())
-            .flatten()
-            .filter(|r| r.budget == budget && r.is_complete() && r.corpus == data.description);
+        let previous = reuse.then(|| finished_run(e, budget, data, out)).flatten();
         let row = match previous {
             Some(r) => r,
             None => {
