@@ -23,4 +23,5 @@ pub mod experiments;
 pub mod loss;
 pub mod model;
 pub mod plot;
+pub mod reproduce;
 pub mod train;

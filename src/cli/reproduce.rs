@@ -1,10 +1,127 @@
-//! `gcatm reproduce` (to be written).
+//! `gcatm reproduce`: re-run one entry of the experiment log, or all of them, at a budget.
+use anyhow::Context;
+use gcatm::experiments::{Budget, Entry};
+use gcatm::reproduce::{
+    all_entries, find_entry, load_data, run_all, run_entry, Progress, SummaryRow, SUMMARY_FILE,
+};
+use gcatm::train::EpochRecord;
+use std::path::PathBuf;
 
 /// Arguments of `gcatm reproduce`.
 #[derive(clap::Args)]
-pub struct ReproduceArgs {}
+pub struct ReproduceArgs {
+    /// The entry: its number (1..12), label (9b), time stamp id or log folder.
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    entry: Option<String>,
+    /// Run every entry (the twelve and 9b), then write <OUT>/summary.json.
+    #[arg(long)]
+    all: bool,
+    /// smoke, cpu or full (default: GCATM_BUDGET, else cpu).
+    #[arg(long)]
+    budget: Option<Budget>,
+    /// Folder of the run folders (<OUT>/<label>) and of summary.json.
+    #[arg(long, default_value = "runs")]
+    out: PathBuf,
+    /// Data folder holding 20ng/ and 20news_clean/ (default: GCATM_DATA, else ./data).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// With --all: keep entries whose folder already holds a finished run at this budget.
+    #[arg(long, requires = "all")]
+    reuse: bool,
+}
 
 /// Runs `gcatm reproduce`.
-pub fn run(_args: ReproduceArgs) -> anyhow::Result<()> {
-    anyhow::bail!("gcatm reproduce is not written yet")
+pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
+    let budget = match args.budget {
+        Some(b) => b,
+        None => Budget::from_env()?,
+    };
+    let data = load_data(budget, args.data.as_deref())?;
+    eprintln!("budget {budget}; corpus: {}", data.description);
+    if args.all {
+        let list = all_entries();
+        let rows = run_all(&list, budget, &data, &args.out, args.reuse, |p| match p {
+            Progress::Start(e, i, n) => eprintln!("[{}/{n}] {}", i + 1, describe(e, budget)),
+            Progress::Epoch(_, r) => show_epoch(r),
+            Progress::Done(row) => eprintln!("  {}", row_line(row)),
+        })?;
+        let summary = args.out.join(SUMMARY_FILE);
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        eprintln!("summary: {}", summary.display());
+        let failed: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.error.is_some())
+            .map(|r| r.entry.as_str())
+            .collect();
+        if !failed.is_empty() {
+            anyhow::bail!(
+                "{} of {} entries failed ({}): see `error` in {}",
+                failed.len(),
+                rows.len(),
+                failed.join(", "),
+                summary.display()
+            );
+        }
+    } else {
+        let key = args.entry.as_deref().unwrap_or_default();
+        let e = find_entry(key)?;
+        eprintln!("{}", describe(e, budget));
+        let evaluator = data.evaluator()?;
+        let run = run_entry(e, budget, &data, &evaluator, &args.out, show_epoch)
+            .with_context(|| format!("reproducing entry {}", e.label))?;
+        println!("{}", serde_json::to_string_pretty(&run.row)?);
+        eprintln!("run folder: {}", run.dir.display());
+    }
+    Ok(())
+}
+
+fn describe(e: &Entry, budget: Budget) -> String {
+    let c = e.config(budget);
+    format!(
+        "entry {} ({}), section {}, K = {}, variant {}, generator lr {:e}, lr {:e}, tau {}, batch {}, {} epochs",
+        e.label,
+        e.id,
+        e.section.number(),
+        c.topics,
+        c.variant,
+        c.generator_lr(),
+        c.lr,
+        c.temperature,
+        c.batch_size,
+        c.epochs
+    )
+}
+
+fn show_epoch(r: &EpochRecord) {
+    let mut line = format!(
+        "  epoch {} ({:.2} s): D {:+.4} G {:+.4} E {:+.4}",
+        r.epoch, r.seconds, r.loss_d, r.loss_g, r.loss_e
+    );
+    if let Some(n) = r.info_nce {
+        line.push_str(&format!(" InfoNCE {n:.3}"));
+    }
+    for (name, label) in [("npmi", "NPMI"), ("cv", "C_V"), ("td", "TD")] {
+        if let Some(v) = r.metrics.get(name) {
+            line.push_str(&format!(" {label} {v:.4}"));
+        }
+    }
+    eprintln!("{line}");
+}
+
+fn row_line(r: &SummaryRow) -> String {
+    if let Some(err) = &r.error {
+        return format!("entry {} FAILED: {err}", r.entry);
+    }
+    let f = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.4}"));
+    format!(
+        "entry {} done: best NPMI {} at epoch {}, final NPMI {}, TD {}, C_V {}, {:.1} s on {}",
+        r.entry,
+        f(r.best_npmi),
+        r.best_epoch.map_or("-".to_string(), |e| e.to_string()),
+        f(r.final_npmi),
+        f(r.td),
+        f(r.cv),
+        r.wall_seconds,
+        r.device
+    )
 }

@@ -1,0 +1,649 @@
+//! Re-running the experiment log's entries: one entry under a [`Budget`] into a run folder, all of
+//! them with a `summary.json`, and reading that summary back.
+//!
+//! This is what `gcatm reproduce` and the notebooks share:
+//! - [`load_data`]: the corpus a budget trains on ([`Budget::corpus`]): the planted corpus for
+//!   smoke, 20ng-1883 from the data folder otherwise (a clear [`ReproduceError::MissingData`]
+//!   when it is not there);
+//! - [`Data::evaluator`]: NPMI and C_V against the reference corpus, TD, and clustering scores on
+//!   the labelled test documents where there are some;
+//! - [`run_entry`]: trains one entry into `out/<label>/`, the run folder of
+//!   [`crate::train::train_to_dir`] plus `reproduce.json` (the entry's [`SummaryRow`]);
+//! - [`run_all`]: every entry (the twelve and entry 9's follow-up `9b`), then `out/summary.json`;
+//! - [`write_summary`] / [`read_summary`]: the summary file, written atomically.
+//!
+//! ```
+//! use gcatm::experiments::{entry, Budget};
+//! use gcatm::reproduce::{load_data, read_summary, run_entry, write_summary};
+//! let out = std::env::temp_dir().join(format!("gcatm-doc-reproduce-{}", std::process::id()));
+//! let data = load_data(Budget::Smoke, None).unwrap(); // the planted corpus, no files needed
+//! let evaluator = data.evaluator().unwrap();
+//! let run = run_entry(entry("6").unwrap(), Budget::Smoke, &data, &evaluator, &out, |_| {}).unwrap();
+//! assert!(run.dir.join("metrics.json").exists() && run.dir.ends_with("6"));
+//! assert_eq!(run.row.topics, 20);
+//! write_summary(&out.join("summary.json"), &[run.row.clone()]).unwrap();
+//! assert_eq!(read_summary(&out.join("summary.json")).unwrap()[0].entry, "6");
+//! # std::fs::remove_dir_all(&out).unwrap();
+//! ```
+use crate::corpus::{
+    fetch, load_20ng_1883, news_clean_vocab_path, Corpus, CorpusError, PlantedCorpus,
+};
+use crate::eval::{EvalError, Evaluator, Measures};
+use crate::experiments::{entries, entry, Budget, CorpusChoice, Entry, ExperimentError};
+use crate::train::{
+    train_to_dir, write_atomic, write_json, EpochRecord, History, RunSummary, TrainError, Trainer,
+};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// The file [`run_all`] writes in its output folder.
+pub const SUMMARY_FILE: &str = "summary.json";
+
+/// The file [`run_entry`] adds to each run folder: the entry's [`SummaryRow`].
+pub const ROW_FILE: &str = "reproduce.json";
+
+/// What can stop a re-run.
+#[derive(Debug, thiserror::Error)]
+pub enum ReproduceError {
+    /// No entry of the log matches the key.
+    #[error("no log entry `{0}` (expected 1..12, 9b, a time stamp id such as 2021-08-20-10-08, or a log folder)")]
+    UnknownEntry(String),
+    /// A budget name could not be read (e.g. from `GCATM_BUDGET`).
+    #[error(transparent)]
+    Budget(#[from] ExperimentError),
+    /// The budget needs 20ng-1883 and the data folder does not have it.
+    #[error(
+        "the {budget} budget trains on 20ng-1883, but {} lacks {what}: it needs `20ng/` (TopMost \
+         20 Newsgroups) and `20news_clean/vocab.pkl`. Run `gcatm data fetch 20ng` and `gcatm data \
+         fetch 20news_clean`, or set GCATM_DATA to a folder that holds them (or use --budget smoke, \
+         which needs no files)",
+        dir.display()
+    )]
+    MissingData {
+        /// The budget asked for.
+        budget: Budget,
+        /// The data folder looked in.
+        dir: PathBuf,
+        /// What is missing there.
+        what: String,
+    },
+    /// The corpus could not be read.
+    #[error(transparent)]
+    Corpus(#[from] CorpusError),
+    /// The evaluator could not be built.
+    #[error(transparent)]
+    Eval(#[from] EvalError),
+    /// Training failed (divergence, a file of the run folder, ...).
+    #[error(transparent)]
+    Train(#[from] TrainError),
+    /// A summary or run file could not be read, written or parsed.
+    #[error("{}: {msg}", path.display())]
+    File {
+        /// The file concerned.
+        path: PathBuf,
+        /// What went wrong.
+        msg: String,
+    },
+}
+
+impl ReproduceError {
+    fn file(path: &Path, msg: impl std::fmt::Display) -> Self {
+        ReproduceError::File {
+            path: path.to_path_buf(),
+            msg: msg.to_string(),
+        }
+    }
+}
+
+/// The training documents a budget uses, the held-out ones where there are some, and where they
+/// came from.
+#[derive(Debug, Clone)]
+pub struct Data {
+    /// Training documents.
+    pub train: Corpus,
+    /// Held-out, labelled documents (20ng-1883's test split); `None` for the planted corpus.
+    pub test: Option<Corpus>,
+    /// The choice of [`Budget::corpus`] this was loaded for.
+    pub choice: CorpusChoice,
+    /// The data folder (20ng-1883 only).
+    pub data_dir: Option<PathBuf>,
+    /// The `20news_clean` vocabulary the corpus was restricted to (20ng-1883 only).
+    pub vocab_file: Option<PathBuf>,
+    /// One line saying what the corpus is.
+    pub description: String,
+}
+
+impl Data {
+    /// The coherence reference corpus: train and test together where both exist (as `gcatm
+    /// train` does), else the training documents.
+    pub fn reference(&self) -> Result<Corpus, ReproduceError> {
+        Ok(match &self.test {
+            Some(t) => self.train.concat(t)?,
+            None => self.train.clone(),
+        })
+    }
+
+    /// The evaluator every re-run uses: NPMI and C_V of the top-10 words against
+    /// [`Data::reference`], TD of the top 25, and purity/NMI of the test documents' argmax theta
+    /// where the corpus has a labelled test split.
+    ///
+    /// ```
+    /// use gcatm::experiments::Budget;
+    /// let data = gcatm::reproduce::load_data(Budget::Smoke, None).unwrap();
+    /// let evaluator = data.evaluator().unwrap();
+    /// let topics = vec![data.train.vocab().words()[..10].to_vec()];
+    /// let e = evaluator.evaluate_topics(&topics).unwrap();
+    /// assert!(e.cv.is_some() && e.uci.is_none());
+    /// ```
+    pub fn evaluator(&self) -> Result<Evaluator, ReproduceError> {
+        Ok(Evaluator::new(&self.reference()?, self.test.as_ref())?.measures(MEASURES))
+    }
+}
+
+/// The coherence measures of every re-run: NPMI (the log's) and C_V.
+pub const MEASURES: Measures = Measures {
+    npmi: true,
+    uci: false,
+    umass: false,
+    cv: true,
+};
+
+/// Loads the corpus `budget` trains on ([`Budget::corpus`]): the planted corpus it describes, or
+/// 20ng-1883 from `data_dir` (`None`: `$GCATM_DATA`, else `./data`, see [`fetch::data_dir`]).
+/// A missing 20ng-1883 is [`ReproduceError::MissingData`], never a silent fallback.
+///
+/// ```
+/// use gcatm::experiments::Budget;
+/// use gcatm::reproduce::{load_data, ReproduceError};
+/// let smoke = load_data(Budget::Smoke, None).unwrap();
+/// assert_eq!((smoke.train.n_docs(), smoke.train.vocab_size()), (512, 300));
+/// let empty = std::env::temp_dir();
+/// assert!(matches!(load_data(Budget::Cpu, Some(&empty)), Err(ReproduceError::MissingData { .. })));
+/// ```
+pub fn load_data(budget: Budget, data_dir: Option<&Path>) -> Result<Data, ReproduceError> {
+    let choice = budget.corpus();
+    match choice {
+        CorpusChoice::Planted {
+            docs,
+            vocab,
+            topics,
+            seed,
+        } => {
+            let planted = PlantedCorpus::builder()
+                .docs(docs)
+                .vocab_size(vocab)
+                .topics(topics)
+                .seed(seed)
+                .build();
+            let description = format!(
+                "planted corpus ({docs} documents, {topics} planted topics, V = {}, seed {seed})",
+                planted.corpus.vocab_size()
+            );
+            Ok(Data {
+                train: planted.corpus,
+                test: None,
+                choice,
+                data_dir: None,
+                vocab_file: None,
+                description,
+            })
+        }
+        CorpusChoice::TwentyNg1883 => {
+            let dir = fetch::data_dir(data_dir);
+            let missing = |what: &str| ReproduceError::MissingData {
+                budget,
+                dir: dir.clone(),
+                what: what.to_string(),
+            };
+            if !dir.join("20ng").join("train_bow.npz").exists() {
+                return Err(missing("20ng/train_bow.npz"));
+            }
+            let vocab_file =
+                news_clean_vocab_path(&dir).ok_or_else(|| missing("20news_clean/vocab.pkl"))?;
+            let (train, test) = load_20ng_1883(&dir)?;
+            let description = format!(
+                "20ng-1883 from {} ({} train, {} test documents, V = {})",
+                dir.display(),
+                train.n_docs(),
+                test.n_docs(),
+                train.vocab_size()
+            );
+            Ok(Data {
+                train,
+                test: Some(test),
+                choice,
+                data_dir: Some(dir),
+                vocab_file: Some(vocab_file),
+                description,
+            })
+        }
+    }
+}
+
+/// Finds an entry like [`crate::experiments::entry`], with an error naming the key.
+///
+/// ```
+/// assert_eq!(gcatm::reproduce::find_entry("9b").unwrap().batch_size, 1024);
+/// assert!(gcatm::reproduce::find_entry("99").is_err());
+/// ```
+pub fn find_entry(key: &str) -> Result<&'static Entry, ReproduceError> {
+    entry(key).ok_or_else(|| ReproduceError::UnknownEntry(key.to_string()))
+}
+
+/// Every entry `gcatm reproduce --all` runs: the twelve of the log in order, with entry 9's
+/// batch-1024 follow-up (`9b`) right after entry 9.
+///
+/// ```
+/// let all = gcatm::reproduce::all_entries();
+/// assert_eq!(all.len(), 13);
+/// assert_eq!(all[9].label, "9b");
+/// ```
+pub fn all_entries() -> Vec<&'static Entry> {
+    entries()
+        .iter()
+        .flat_map(|e| std::iter::once(e).chain(e.follow_up))
+        .collect()
+}
+
+/// One line of `summary.json`: what an entry is, and what its re-run measured.
+///
+/// Metrics are `None` where the run measured nothing (or failed: see `error`). `best_npmi` is the
+/// maximum over the evaluations (the checkpoint the log kept), `final_*` the last evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummaryRow {
+    /// The entry's label: `"1"` .. `"12"`, or `"9b"`.
+    pub entry: String,
+    /// The entry's time stamp id.
+    pub id: String,
+    /// The entry's number in the log (9 for `9b`).
+    pub number: u8,
+    /// The log's section, 1 (hard label embedding) or 2 (mean-weighted).
+    pub section: u8,
+    /// The contrastive variant (`hard`, `mean`).
+    pub variant: String,
+    /// Number of topics K.
+    #[serde(rename = "K")]
+    pub topics: usize,
+    /// Documents per batch (after the budget's cap).
+    pub batch_size: usize,
+    /// Learning rate of encoder and critic.
+    pub lr: f64,
+    /// The generator's learning rate.
+    pub generator_lr: f64,
+    /// InfoNCE temperature.
+    pub temperature: f64,
+    /// The budget it ran at.
+    pub budget: Budget,
+    /// Epochs trained.
+    pub epochs: usize,
+    /// Best NPMI over the evaluations.
+    pub best_npmi: Option<f64>,
+    /// The epoch of `best_npmi`.
+    pub best_epoch: Option<usize>,
+    /// NPMI of the final networks.
+    pub final_npmi: Option<f64>,
+    /// Topic diversity (top 25) of the final networks.
+    pub td: Option<f64>,
+    /// C_V of the final networks.
+    pub cv: Option<f64>,
+    /// Purity of the test documents' clusters (argmax theta), where there is a labelled test split.
+    pub purity: Option<f64>,
+    /// NMI of the same clustering.
+    pub nmi: Option<f64>,
+    /// The InfoNCE term's mean over the last epoch.
+    pub final_info_nce: Option<f64>,
+    /// Wall-clock seconds of the run (training and evaluations).
+    pub wall_seconds: f64,
+    /// Median seconds of a training epoch.
+    pub median_epoch_seconds: Option<f64>,
+    /// The device (`cpu`, `cuda:0`).
+    pub device: String,
+    /// The machine ([`machine`]).
+    pub machine: String,
+    /// The corpus ([`Data::description`]).
+    pub corpus: String,
+    /// The run folder.
+    pub run_dir: PathBuf,
+    /// Best NPMI the log reports for this entry (Palmetto, Wikipedia reference), if any.
+    pub reported_npmi: Option<f64>,
+    /// Why the run failed, if it did.
+    pub error: Option<String>,
+}
+
+fn finite(v: f64) -> Option<f64> {
+    v.is_finite().then_some(v)
+}
+
+impl SummaryRow {
+    /// The row of `entry` at `budget` before any result: metrics `None`.
+    pub fn new(entry: &Entry, budget: Budget, run_dir: &Path, corpus: &str) -> SummaryRow {
+        let cfg = entry.config(budget);
+        SummaryRow {
+            entry: entry.label.to_string(),
+            id: entry.id.to_string(),
+            number: entry.number,
+            section: entry.section.number(),
+            variant: cfg.variant.to_string(),
+            topics: cfg.topics,
+            batch_size: cfg.batch_size,
+            lr: cfg.lr,
+            generator_lr: cfg.generator_lr(),
+            temperature: cfg.temperature,
+            budget,
+            epochs: 0,
+            best_npmi: None,
+            best_epoch: None,
+            final_npmi: None,
+            td: None,
+            cv: None,
+            purity: None,
+            nmi: None,
+            final_info_nce: None,
+            wall_seconds: 0.0,
+            median_epoch_seconds: None,
+            device: cfg.device.clone(),
+            machine: machine(),
+            corpus: corpus.to_string(),
+            run_dir: run_dir.to_path_buf(),
+            reported_npmi: entry.reported_npmi,
+            error: None,
+        }
+    }
+
+    /// Fills the results of a finished run in.
+    pub fn with_results(mut self, summary: &RunSummary, history: &History) -> SummaryRow {
+        self.epochs = summary.epochs;
+        self.best_epoch = summary.best_npmi.map(|b| b.0);
+        self.best_npmi = summary.best_npmi.and_then(|b| finite(b.1));
+        if let Some(e) = &summary.final_evaluation {
+            self.final_npmi = finite(e.npmi.mean);
+            self.td = finite(e.td);
+            self.cv = e.cv.as_ref().and_then(|s| finite(s.mean));
+            self.purity = e.clustering.as_ref().and_then(|c| finite(c.purity));
+            self.nmi = e.clustering.as_ref().and_then(|c| finite(c.nmi));
+        }
+        self.final_info_nce = history
+            .epochs
+            .last()
+            .and_then(|r| r.info_nce)
+            .and_then(finite);
+        self.wall_seconds = summary.wall_seconds;
+        self.median_epoch_seconds = finite(summary.median_epoch_seconds);
+        self.device = summary.device.clone();
+        self
+    }
+
+    /// True when the run finished without error and measured an NPMI.
+    pub fn is_complete(&self) -> bool {
+        self.error.is_none() && self.best_npmi.is_some()
+    }
+}
+
+/// A one-line description of this machine: CPU model, logical cores, OS and architecture.
+///
+/// ```
+/// assert!(gcatm::reproduce::machine().contains("core"));
+/// ```
+pub fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_string());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    format!(
+        "{cpu}, {cores} core{}, {} {}",
+        if cores == 1 { "" } else { "s" },
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
+}
+
+/// A finished re-run of one entry: the trained networks (in the trainer, with its [`History`]),
+/// the run summary, and its [`SummaryRow`].
+pub struct EntryRun {
+    /// The entry.
+    pub entry: Entry,
+    /// The budget it ran at.
+    pub budget: Budget,
+    /// Its run folder.
+    pub dir: PathBuf,
+    /// What [`crate::train::train_to_dir`] reported.
+    pub summary: RunSummary,
+    /// Its line of `summary.json`.
+    pub row: SummaryRow,
+    /// The trained networks and their history.
+    pub trainer: Trainer,
+}
+
+impl EntryRun {
+    /// The run's history (losses per iteration and epoch, metrics per evaluation).
+    pub fn history(&self) -> &History {
+        self.trainer.history()
+    }
+}
+
+/// The names [`crate::train::train_to_dir`] and [`run_entry`] write in a run folder.
+const RUN_FILES: [&str; 6] = [
+    "config.json",
+    "history.jsonl",
+    "topics.txt",
+    "metrics.json",
+    "corpus.json",
+    ROW_FILE,
+];
+const RUN_DIRS: [&str; 2] = ["checkpoint", "best"];
+
+/// Removes what an earlier run left in `dir` (only the run folder's own files), so that a re-run
+/// starts fresh instead of mixing with it.
+fn clear_run(dir: &Path) -> Result<(), ReproduceError> {
+    for f in RUN_FILES {
+        let p = dir.join(f);
+        if p.is_file() {
+            std::fs::remove_file(&p).map_err(|e| ReproduceError::file(&p, e))?;
+        }
+    }
+    for d in RUN_DIRS {
+        let p = dir.join(d);
+        if p.is_dir() {
+            std::fs::remove_dir_all(&p).map_err(|e| ReproduceError::file(&p, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Trains `entry` at `budget` (its [`Entry::config`]) on `data`, evaluating with `evaluator`
+/// every [`Budget::eval_every`] epochs, into the run folder `out/<label>` (replacing an earlier
+/// run there). The folder is the one `gcatm train` writes (`config.json`, `history.jsonl`,
+/// `topics.txt`, `metrics.json`, `checkpoint/`, `best/`; `corpus.json` for 20ng-1883, so that
+/// `gcatm train --resume` can continue it) plus [`ROW_FILE`]. `on_epoch` sees every epoch.
+///
+/// A run that fails (e.g. a diverging loss) returns the error; its folder keeps the last good
+/// checkpoint.
+pub fn run_entry<F>(
+    entry: &Entry,
+    budget: Budget,
+    data: &Data,
+    evaluator: &Evaluator,
+    out: &Path,
+    on_epoch: F,
+) -> Result<EntryRun, ReproduceError>
+where
+    F: FnMut(&EpochRecord),
+{
+    let dir = out.join(entry.label);
+    clear_run(&dir)?;
+    std::fs::create_dir_all(&dir).map_err(|e| ReproduceError::file(&dir, e))?;
+    if let (Some(data_dir), Some(vocab)) = (&data.data_dir, &data.vocab_file) {
+        // The shape of `gcatm train`'s corpus source: the 20ng folder restricted to the vocabulary.
+        let source = serde_json::json!({
+            "corpus": absolute(&data_dir.join("20ng")),
+            "restrict_vocab": absolute(vocab),
+        });
+        write_json(&dir.join("corpus.json"), &source)?;
+    }
+    let config = entry.config(budget);
+    let epochs = config.epochs;
+    let mut trainer = Trainer::new(config, &data.train)?;
+    let summary = train_to_dir(&mut trainer, epochs, &dir, Some(evaluator), on_epoch)?;
+    let row = SummaryRow::new(entry, budget, &absolute(&dir), &data.description)
+        .with_results(&summary, trainer.history());
+    write_json(&dir.join(ROW_FILE), &row)?;
+    Ok(EntryRun {
+        entry: entry.clone(),
+        budget,
+        dir,
+        summary,
+        row,
+        trainer,
+    })
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// Reads the [`SummaryRow`] a finished [`run_entry`] left in `dir`.
+pub fn read_row(dir: &Path) -> Result<SummaryRow, ReproduceError> {
+    read_json(&dir.join(ROW_FILE))
+}
+
+/// The row of a finished run of `entry` at `budget` on `data`'s corpus in `out/<label>`, if the
+/// folder holds one (its [`ROW_FILE`], complete, same budget and corpus); `None` otherwise.
+/// [`run_all`] with `reuse` keeps such runs, and a notebook can use it to avoid training an entry
+/// another notebook already trained.
+///
+/// ```
+/// use gcatm::experiments::{entry, Budget};
+/// use gcatm::reproduce::{finished_run, load_data};
+/// let data = load_data(Budget::Smoke, None).unwrap();
+/// let nowhere = std::env::temp_dir().join("gcatm-doc-no-runs-here");
+/// assert!(finished_run(entry("3").unwrap(), Budget::Smoke, &data, &nowhere).is_none());
+/// ```
+pub fn finished_run(entry: &Entry, budget: Budget, data: &Data, out: &Path) -> Option<SummaryRow> {
+    read_row(&out.join(entry.label)).ok().filter(|r| {
+        r.entry == entry.label
+            && r.budget == budget
+            && r.is_complete()
+            && r.corpus == data.description
+    })
+}
+
+/// Reads the per-epoch records of the run folder `dir` (its `history.jsonl`) into a [`History`]
+/// (the per-iteration losses are not in the folder: `iterations` is empty).
+///
+/// ```
+/// use gcatm::experiments::{entry, Budget};
+/// use gcatm::reproduce::{load_data, read_history, run_entry};
+/// let out = std::env::temp_dir().join(format!("gcatm-doc-history-{}", std::process::id()));
+/// let data = load_data(Budget::Smoke, None).unwrap();
+/// let e = entry("12").unwrap();
+/// let run = run_entry(e, Budget::Smoke, &data, &data.evaluator().unwrap(), &out, |_| {}).unwrap();
+/// let history = read_history(&run.dir).unwrap();
+/// assert_eq!(history.epochs.len(), run.history().epochs.len());
+/// let (saved, live) = (history.metric("npmi"), run.history().metric("npmi"));
+/// assert_eq!(saved.len(), 2);
+/// assert!((saved[1].1 - live[1].1).abs() < 1e-12);
+/// # std::fs::remove_dir_all(&out).unwrap();
+/// ```
+pub fn read_history(dir: &Path) -> Result<History, ReproduceError> {
+    let path = dir.join("history.jsonl");
+    let text = std::fs::read_to_string(&path).map_err(|e| ReproduceError::file(&path, e))?;
+    let epochs = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(i, l)| {
+            serde_json::from_str(l)
+                .map_err(|e| ReproduceError::file(&path, format!("line {}: {e}", i + 1)))
+        })
+        .collect::<Result<Vec<EpochRecord>, _>>()?;
+    Ok(History {
+        iterations: Vec::new(),
+        epochs,
+    })
+}
+
+/// What [`run_all`] reports as it goes.
+#[derive(Debug, Clone, Copy)]
+pub enum Progress<'a> {
+    /// An entry starts (its position from 0, and the number of entries).
+    Start(&'a Entry, usize, usize),
+    /// An epoch of the current entry finished.
+    Epoch(&'a Entry, &'a EpochRecord),
+    /// An entry is done (finished, failed or reused): its row.
+    Done(&'a SummaryRow),
+}
+
+/// Runs `list` (e.g. [`all_entries`]) at `budget` one after another into `out/<label>`, then
+/// writes `out/summary.json` ([`write_summary`]; rewritten after each entry, so an interrupted
+/// run leaves the finished ones). A failing entry gets a row with `error` set and the others
+/// still run. With `reuse`, an entry whose folder already holds a complete run at this budget
+/// (its [`ROW_FILE`]) is not run again. Returns the rows in order.
+pub fn run_all<F>(
+    list: &[&Entry],
+    budget: Budget,
+    data: &Data,
+    out: &Path,
+    reuse: bool,
+    mut progress: F,
+) -> Result<Vec<SummaryRow>, ReproduceError>
+where
+    F: FnMut(Progress<'_>),
+{
+    let evaluator = data.evaluator()?;
+    let mut rows: Vec<SummaryRow> = Vec::with_capacity(list.len());
+    for (i, &e) in list.iter().enumerate() {
+        let dir = out.join(e.label);
+        let previous = reuse.then(|| finished_run(e, budget, data, out)).flatten();
+        let row = match previous {
+            Some(r) => r,
+            None => {
+                progress(Progress::Start(e, i, list.len()));
+                let start = Instant::now();
+                match run_entry(e, budget, data, &evaluator, out, |r| {
+                    progress(Progress::Epoch(e, r))
+                }) {
+                    Ok(run) => run.row,
+                    Err(err) => {
+                        let mut r = SummaryRow::new(e, budget, &absolute(&dir), &data.description);
+                        r.error = Some(err.to_string());
+                        r.wall_seconds = start.elapsed().as_secs_f64();
+                        r
+                    }
+                }
+            }
+        };
+        progress(Progress::Done(&row));
+        rows.push(row);
+        write_summary(&out.join(SUMMARY_FILE), &rows)?;
+    }
+    Ok(rows)
+}
+
+/// Writes the rows as a pretty JSON array to `path` atomically (a temporary file renamed into
+/// place), creating its folder.
+pub fn write_summary(path: &Path, rows: &[SummaryRow]) -> Result<(), ReproduceError> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| ReproduceError::file(parent, e))?;
+    }
+    let mut bytes = serde_json::to_vec_pretty(rows).map_err(|e| ReproduceError::file(path, e))?;
+    bytes.push(b'\n');
+    write_atomic(path, &bytes)?;
+    Ok(())
+}
+
+/// Reads a summary written by [`write_summary`].
+pub fn read_summary(path: &Path) -> Result<Vec<SummaryRow>, ReproduceError> {
+    read_json(path)
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ReproduceError> {
+    let bytes = std::fs::read(path).map_err(|e| ReproduceError::file(path, e))?;
+    serde_json::from_slice(&bytes).map_err(|e| ReproduceError::file(path, e))
+}
