@@ -17,6 +17,8 @@
 #![warn(missing_docs)]
 
 pub mod corpus;
+#[macro_use]
+mod simd;
 pub mod device;
 pub mod eval;
 pub mod experiments;

@@ -332,7 +332,7 @@ pub fn sparse_matmul(x: &SparseBatch, weight: &Tensor) -> Result<Tensor> {
     }
     match weight.device() {
         Device::Cpu => weight.contiguous()?.apply_op1(SparseMatmul {
-            x: Arc::new(x.clone()),
+            x: Arc::new(ByWord::new(x)),
         }),
         d => x
             .to_dense(d)
@@ -341,8 +341,102 @@ pub fn sparse_matmul(x: &SparseBatch, weight: &Tensor) -> Result<Tensor> {
     }
 }
 
+/// The non-zeros of a sparse batch grouped by word (compressed sparse columns).
+///
+/// Both products then walk the weight (or its gradient) row by row, in memory order: each weight
+/// row is read once per product instead of once per non-zero, and the rows of the small B x out
+/// side stay in cache. (A row-by-row walk over the batch read random weight rows, 4 KB apart,
+/// which collide in the same cache sets.)
+struct ByWord {
+    rows: usize,
+    cols: usize,
+    /// `cols + 1` offsets into `doc` / `value`.
+    offsets: Vec<usize>,
+    doc: Vec<u32>,
+    value: Vec<f32>,
+}
+
+impl ByWord {
+    fn new(x: &SparseBatch) -> ByWord {
+        let nnz = x.values.len();
+        let mut offsets = vec![0usize; x.cols + 1];
+        for &w in &x.word_ids {
+            offsets[w as usize + 1] += 1;
+        }
+        for j in 0..x.cols {
+            offsets[j + 1] += offsets[j];
+        }
+        let mut next = offsets.clone();
+        let (mut doc, mut value) = (vec![0u32; nnz], vec![0f32; nnz]);
+        for r in 0..x.rows() {
+            for i in x.offsets[r]..x.offsets[r + 1] {
+                let slot = &mut next[x.word_ids[i] as usize];
+                doc[*slot] = r as u32;
+                value[*slot] = x.values[i];
+                *slot += 1;
+            }
+        }
+        ByWord {
+            rows: x.rows(),
+            cols: x.cols,
+            offsets,
+            doc,
+            value,
+        }
+    }
+
+    fn entries(&self, word: usize) -> impl Iterator<Item = (usize, f32)> + '_ {
+        let range = self.offsets[word]..self.offsets[word + 1];
+        self.doc[range.clone()]
+            .iter()
+            .zip(&self.value[range])
+            .map(|(&r, &v)| (r as usize, v))
+    }
+}
+
 struct SparseMatmul {
-    x: Arc<SparseBatch>,
+    x: Arc<ByWord>,
+}
+
+/// `acc += a * b`, element-wise (vectorised by the compiler, inlined into its caller's
+/// instruction set).
+#[inline(always)]
+fn axpy(acc: &mut [f32], a: f32, b: &[f32]) {
+    for (y, x) in acc.iter_mut().zip(b) {
+        *y += a * x;
+    }
+}
+
+crate::simd::multiversion! {
+    /// Columns `o0..o0 + bw` of `x @ w` for the `v x out` weight `w`, as a `rows x bw` block.
+    fn product_block(x: &ByWord, w: &[f32], out: usize, o0: usize, bw: usize) -> Vec<f32> {
+        // Zeros written (not calloc'ed): a read of untouched calloc pages maps the shared zero
+        // page, and the first write then costs a copy-on-write fault and a TLB flush on every core.
+        let mut yb = Vec::with_capacity(x.rows * bw);
+        yb.resize(x.rows * bw, 0f32);
+        for word in 0..x.cols {
+            let wr = &w[word * out + o0..][..bw];
+            for (r, val) in x.entries(word) {
+                axpy(&mut yb[r * bw..][..bw], val, wr);
+            }
+        }
+        yb
+    }
+}
+
+crate::simd::multiversion! {
+    /// Rows `word0..` of the weight gradient `x^T g` into `rows` (a whole number of `out`-wide
+    /// rows), overwriting them.
+    fn gradient_rows(x: &ByWord, g: &[f32], out: usize, word0: usize, rows: &mut [f32]) {
+        // Written before read (see `product_block`): fresh pages fault once, without a
+        // copy-on-write of the zero page.
+        rows.fill(0.0);
+        for (i, row) in rows.chunks_exact_mut(out).enumerate() {
+            for (r, val) in x.entries(word0 + i) {
+                axpy(row, val, &g[r * out..][..out]);
+            }
+        }
+    }
 }
 
 impl CustomOp1 for SparseMatmul {
@@ -355,40 +449,40 @@ impl CustomOp1 for SparseMatmul {
             CpuStorage::F32(w) => w,
             _ => candle_core::bail!("sparse-matmul: only f32 weights"),
         };
-        let (_v, out) = layout.shape().dims2()?;
+        let (v, out) = layout.shape().dims2()?;
         let Some((start, end)) = layout.contiguous_offsets() else {
             candle_core::bail!("sparse-matmul: the weight must be contiguous")
         };
         let w = &w[start..end];
         let x = &self.x;
-        let rows = x.rows();
-        // Blocks of BLOCK output units: a block's slice of the weight (V x BLOCK) stays in L2
-        // while every non-zero of the batch adds one BLOCK-wide piece of a row (SIMD-friendly).
-        // Each output is written by one thread, in a fixed order: deterministic sums.
-        let blocks: Vec<Vec<f32>> = (0..out.div_ceil(BLOCK))
+        let rows = x.rows;
+        // One slice of output columns per thread, so that its B x width block of the output
+        // stays in that core's L2. Every output is summed by one thread in word order:
+        // deterministic.
+        let width = out
+            .div_ceil(rayon::current_num_threads().max(1))
+            .next_multiple_of(16)
+            .min(out);
+        if v != x.cols {
+            candle_core::bail!(
+                "sparse-matmul: the weight has {v} rows for {} words",
+                x.cols
+            )
+        }
+        let slice = |o0: usize| product_block(x, w, out, o0, width.min(out - o0));
+        if width == out {
+            return Ok((CpuStorage::F32(slice(0)), Shape::from((rows, out))));
+        }
+        let slices: Vec<Vec<f32>> = (0..out.div_ceil(width))
             .into_par_iter()
-            .map(|blk| {
-                let o0 = blk * BLOCK;
-                let bw = BLOCK.min(out - o0);
-                let mut yb = vec![0f32; rows * bw];
-                for (r, acc) in yb.chunks_exact_mut(bw).enumerate() {
-                    for i in x.offsets[r]..x.offsets[r + 1] {
-                        let val = x.values[i];
-                        let t = &w[x.word_ids[i] as usize * out + o0..][..bw];
-                        for (a, b) in acc.iter_mut().zip(t) {
-                            *a += val * b;
-                        }
-                    }
-                }
-                yb
-            })
+            .map(|c| slice(c * width))
             .collect();
         let mut y = vec![0f32; rows * out];
-        for (blk, yb) in blocks.iter().enumerate() {
-            let o0 = blk * BLOCK;
-            let bw = BLOCK.min(out - o0);
-            for r in 0..rows {
-                y[r * out + o0..r * out + o0 + bw].copy_from_slice(&yb[r * bw..(r + 1) * bw]);
+        for (c, yb) in slices.iter().enumerate() {
+            let o0 = c * width;
+            let bw = width.min(out - o0);
+            for (dst, src) in y.chunks_exact_mut(out).zip(yb.chunks_exact(bw)) {
+                dst[o0..o0 + bw].copy_from_slice(src);
             }
         }
         Ok((CpuStorage::F32(y), Shape::from((rows, out))))
@@ -396,37 +490,24 @@ impl CustomOp1 for SparseMatmul {
 
     fn bwd(&self, arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> Result<Option<Tensor>> {
         let (v, out) = arg.dims2()?;
-        let g: Vec<f32> = grad_res
-            .to_device(&Device::Cpu)?
-            .contiguous()?
-            .flatten_all()?
-            .to_vec1()?;
+        let grad_res = grad_res.to_device(&Device::Cpu)?.contiguous()?;
+        let (gs, gl) = grad_res.storage_and_layout();
+        let g = match (&*gs, gl.contiguous_offsets()) {
+            (candle_core::Storage::Cpu(CpuStorage::F32(g)), Some((a, b))) => &g[a..b],
+            _ => candle_core::bail!("sparse-matmul: expected an f32 CPU gradient"),
+        };
         let x = &self.x;
-        // grad_W[j, :] = sum over the non-zeros x[r, j] of x[r, j] * grad[r, :]: index the
-        // non-zeros by word so that each row of grad_W is written by one thread.
-        let mut by_word: Vec<Vec<(u32, f32)>> = vec![Vec::new(); v];
-        for r in 0..x.rows() {
-            for i in x.offsets[r]..x.offsets[r + 1] {
-                by_word[x.word_ids[i] as usize].push((r as u32, x.values[i]));
-            }
-        }
+        // grad_W[j, :] = sum over the non-zeros x[r, j] of x[r, j] * grad[r, :]: each row of
+        // grad_W is written by one thread, its terms added in document order.
+        const WORDS: usize = 32;
         let mut gw = vec![0f32; v * out];
-        gw.par_chunks_mut(out)
-            .zip(by_word.par_iter())
-            .for_each(|(row, entries)| {
-                for &(r, val) in entries {
-                    let gr = &g[r as usize * out..][..out];
-                    for (a, b) in row.iter_mut().zip(gr) {
-                        *a += val * b;
-                    }
-                }
-            });
+        gw.par_chunks_mut(out * WORDS)
+            .enumerate()
+            .for_each(|(c, rows)| gradient_rows(x, g, out, c * WORDS, rows));
+        drop(gs);
         Ok(Some(Tensor::from_vec(gw, (v, out), arg.device())?))
     }
 }
-
-/// Output units per block of the sparse product: a V x 64 slice (~480 KB for V = 1883) fits in L2.
-const BLOCK: usize = 64;
 
 /// A block: Linear -> BatchNorm1d -> LeakyReLU(0.01), applied after a first linear map computed by
 /// the caller (dense or sparse).

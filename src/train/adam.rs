@@ -1,5 +1,6 @@
 use candle_core::backprop::GradStore;
 use candle_core::{Result, Tensor, Var};
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 /// Adam with PyTorch's update rule (no weight decay), over a fixed list of variables.
@@ -21,8 +22,8 @@ use std::collections::HashMap;
 #[derive(Debug)]
 pub struct Adam {
     vars: Vec<(String, Var)>,
-    m: Vec<Tensor>,
-    v: Vec<Tensor>,
+    m: Vec<Moment>,
+    v: Vec<Moment>,
     steps: u64,
     lr: f64,
     beta_1: f64,
@@ -31,12 +32,50 @@ pub struct Adam {
     clamp: Option<f64>,
 }
 
+/// One Adam moment: plain host memory on the CPU, so that a step updates it in place (fresh
+/// buffers each step cost page faults and zeroing that dominated the optimiser), a tensor on
+/// other devices.
+#[derive(Debug, Clone)]
+enum Moment {
+    Host(Vec<f32>),
+    Device(Tensor),
+}
+
+impl Moment {
+    fn zeros(like: &Tensor) -> Result<Moment> {
+        Ok(if like.device().is_cpu() {
+            Moment::Host(vec![0.0; like.elem_count()])
+        } else {
+            Moment::Device(like.zeros_like()?)
+        })
+    }
+
+    fn from_tensor(t: &Tensor, like: &Tensor) -> Result<Moment> {
+        Ok(if like.device().is_cpu() {
+            Moment::Host(
+                t.to_dtype(candle_core::DType::F32)?
+                    .flatten_all()?
+                    .to_vec1()?,
+            )
+        } else {
+            Moment::Device(t.to_device(like.device())?)
+        })
+    }
+
+    fn to_tensor(&self, like: &Tensor) -> Result<Tensor> {
+        match self {
+            Moment::Host(d) => Tensor::from_slice(d, like.shape(), like.device()),
+            Moment::Device(t) => Ok(t.clone()),
+        }
+    }
+}
+
 impl Adam {
     /// Adam over `vars` with learning rate `lr` and betas `(beta_1, beta_2)`; eps = 1e-8.
     pub fn new(vars: Vec<(String, Var)>, lr: f64, beta_1: f64, beta_2: f64) -> Result<Self> {
         let m = vars
             .iter()
-            .map(|(_, v)| v.as_tensor().zeros_like())
+            .map(|(_, v)| Moment::zeros(v.as_tensor()))
             .collect::<Result<Vec<_>>>()?;
         let v = m.clone();
         Ok(Adam {
@@ -85,73 +124,39 @@ impl Adam {
                 }
                 continue;
             };
-            if var.device().is_cpu() {
-                self.step_cpu(i, &var, g, step_size, bc2.sqrt())?;
-                continue;
-            }
-            let m = ((&self.m[i] * self.beta_1)? + (g * (1.0 - self.beta_1))?)?;
-            let v = ((&self.v[i] * self.beta_2)? + (g.sqr()? * (1.0 - self.beta_2))?)?;
-            let denom = ((v.sqrt()? / bc2.sqrt())? + self.eps)?;
-            let update = ((&m / denom)? * step_size)?;
-            let mut p = var.as_tensor().sub(&update)?;
-            if let Some(c) = self.clamp {
-                p = p.clamp(-c, c)?;
-            }
-            var.set(&p)?;
-            self.m[i] = m;
-            self.v[i] = v;
-        }
-        Ok(())
-    }
-
-    /// The same update in one pass over each variable (the tensor version makes a dozen passes),
-    /// reading the operands in place.
-    fn step_cpu(
-        &mut self,
-        i: usize,
-        var: &Var,
-        g: &Tensor,
-        step_size: f64,
-        bc2_sqrt: f64,
-    ) -> Result<()> {
-        let (b1, b2, eps) = (self.beta_1 as f32, self.beta_2 as f32, self.eps as f32);
-        let (step_size, bc2_sqrt) = (step_size as f32, bc2_sqrt as f32);
-        let clamp = self.clamp.map(|c| c as f32);
-        let n = var.elem_count();
-        let g = &g.contiguous()?;
-        let (mut p2, mut m2, mut v2) = (
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-        );
-        {
-            let (ps, pl) = var.as_tensor().storage_and_layout();
-            let (gs, gl) = g.storage_and_layout();
-            let (ms, ml) = self.m[i].storage_and_layout();
-            let (vs, vl) = self.v[i].storage_and_layout();
-            let (p, g, m, v) = (
-                cpu_slice(&ps, pl)?,
-                cpu_slice(&gs, gl)?,
-                cpu_slice(&ms, ml)?,
-                cpu_slice(&vs, vl)?,
-            );
-            for j in 0..n {
-                let mj = b1 * m[j] + (1.0 - b1) * g[j];
-                let vj = b2 * v[j] + (1.0 - b2) * g[j] * g[j];
-                let x = p[j] - step_size * mj / (vj.sqrt() / bc2_sqrt + eps);
-                p2.push(match clamp {
-                    Some(c) => x.clamp(-c, c),
-                    None => x,
-                });
-                m2.push(mj);
-                v2.push(vj);
+            let (b1, b2) = (self.beta_1, self.beta_2);
+            match (&mut self.m[i], &mut self.v[i]) {
+                (Moment::Host(m), Moment::Host(v)) => {
+                    let op = HostStep {
+                        m: RefCell::new(m),
+                        v: RefCell::new(v),
+                        k: StepConsts {
+                            b1: b1 as f32,
+                            b2: b2 as f32,
+                            eps: self.eps as f32,
+                            step_size: step_size as f32,
+                            bc2_sqrt: bc2.sqrt() as f32,
+                            clamp: self.clamp.map(|c| c as f32),
+                        },
+                    };
+                    var.as_tensor().inplace_op2(&g.contiguous()?, &op)?;
+                }
+                (Moment::Device(m_t), Moment::Device(v_t)) => {
+                    let m = ((&*m_t * b1)? + (g * (1.0 - b1))?)?;
+                    let v = ((&*v_t * b2)? + (g.sqr()? * (1.0 - b2))?)?;
+                    let denom = ((v.sqrt()? / bc2.sqrt())? + self.eps)?;
+                    let update = ((&m / denom)? * step_size)?;
+                    let mut p = var.as_tensor().sub(&update)?;
+                    if let Some(c) = self.clamp {
+                        p = p.clamp(-c, c)?;
+                    }
+                    var.set(&p)?;
+                    *m_t = m;
+                    *v_t = v;
+                }
+                _ => candle_core::bail!("adam: moments on a different device from their variable"),
             }
         }
-        let shape = var.shape().clone();
-        let dev = var.device().clone();
-        var.set(&Tensor::from_vec(p2, shape.clone(), &dev)?)?;
-        self.m[i] = Tensor::from_vec(m2, shape.clone(), &dev)?;
-        self.v[i] = Tensor::from_vec(v2, shape, &dev)?;
         Ok(())
     }
 
@@ -159,8 +164,12 @@ impl Adam {
     pub fn state(&self) -> HashMap<String, Tensor> {
         let mut out = HashMap::new();
         for (i, (name, _)) in self.vars.iter().enumerate() {
-            out.insert(format!("m.{name}"), self.m[i].clone());
-            out.insert(format!("v.{name}"), self.v[i].clone());
+            let like = self.vars[i].1.as_tensor();
+            // Host moments always convert; a failure here would mean an out-of-memory tensor.
+            if let (Ok(m), Ok(v)) = (self.m[i].to_tensor(like), self.v[i].to_tensor(like)) {
+                out.insert(format!("m.{name}"), m);
+                out.insert(format!("v.{name}"), v);
+            }
         }
         out
     }
@@ -176,7 +185,7 @@ impl Adam {
                 if t.shape() != var.shape() {
                     candle_core::bail!("optimiser state `{key}` has the wrong shape");
                 }
-                *slot = t.to_device(var.device())?;
+                *slot = Moment::from_tensor(t, var.as_tensor())?;
             }
         }
         self.steps = steps;
@@ -184,10 +193,86 @@ impl Adam {
     }
 }
 
-/// The f32 data of a contiguous CPU tensor, in place.
-fn cpu_slice<'a>(s: &'a candle_core::Storage, l: &candle_core::Layout) -> Result<&'a [f32]> {
-    match (s, l.contiguous_offsets()) {
-        (candle_core::Storage::Cpu(candle_core::CpuStorage::F32(d)), Some((a, b))) => Ok(&d[a..b]),
-        _ => candle_core::bail!("adam: expected contiguous f32 CPU tensors"),
+/// The fused CPU update of one variable, run in place on its storage: moments, bias-corrected
+/// step and the optional clamp in a single pass over memory.
+struct HostStep<'a> {
+    m: RefCell<&'a mut Vec<f32>>,
+    v: RefCell<&'a mut Vec<f32>>,
+    k: StepConsts,
+}
+
+/// The scalars of one Adam step.
+#[derive(Clone, Copy)]
+struct StepConsts {
+    b1: f32,
+    b2: f32,
+    eps: f32,
+    step_size: f32,
+    bc2_sqrt: f32,
+    clamp: Option<f32>,
+}
+
+crate::simd::multiversion! {
+    /// One Adam update of `p` with gradient `g`, moments `m` and `v` updated in place.
+    fn run(k: StepConsts, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
+        let (b1, b2, eps, step_size, bc2_sqrt) =
+            (k.b1, k.b2, k.eps, k.step_size, k.bc2_sqrt);
+        let (lo, hi) = match k.clamp {
+            Some(c) => (-c, c),
+            None => (f32::NEG_INFINITY, f32::INFINITY),
+        };
+        for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+            let mj = b1 * *m + (1.0 - b1) * g;
+            let vj = b2 * *v + (1.0 - b2) * g * g;
+            *m = mj;
+            *v = vj;
+            *p = (*p - step_size * mj / (vj.sqrt() / bc2_sqrt + eps)).clamp(lo, hi);
+        }
+    }
+}
+
+impl candle_core::InplaceOp2 for HostStep<'_> {
+    fn name(&self) -> &'static str {
+        "adam-step"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &mut candle_core::CpuStorage,
+        l1: &candle_core::Layout,
+        s2: &candle_core::CpuStorage,
+        l2: &candle_core::Layout,
+    ) -> Result<()> {
+        use candle_core::CpuStorage::F32;
+        let (F32(p), F32(g)) = (s1, s2) else {
+            candle_core::bail!("adam: expected f32 CPU tensors")
+        };
+        let (Some((pa, pb)), Some((ga, gb))) = (l1.contiguous_offsets(), l2.contiguous_offsets())
+        else {
+            candle_core::bail!("adam: expected contiguous tensors")
+        };
+        let (p, g) = (&mut p[pa..pb], &g[ga..gb]);
+        let (mut m, mut v) = (self.m.borrow_mut(), self.v.borrow_mut());
+        if p.len() != g.len() || p.len() != m.len() || p.len() != v.len() {
+            candle_core::bail!("adam: parameter, gradient and moments differ in size")
+        }
+        // Large variables are split over two threads: the update is memory-bound and one core
+        // does not saturate the memory bus.
+        const SPLIT: usize = 1 << 16;
+        if p.len() >= 2 * SPLIT {
+            let h = p.len() / 2;
+            let (p0, p1) = p.split_at_mut(h);
+            let (g0, g1) = g.split_at(h);
+            let (m0, m1) = m.split_at_mut(h);
+            let (v0, v1) = v.split_at_mut(h);
+            let k = self.k;
+            std::thread::scope(|s| {
+                s.spawn(move || run(k, p1, g1, m1, v1));
+                run(k, p0, g0, m0, v0);
+            });
+        } else {
+            run(self.k, p, g, &mut m, &mut v);
+        }
+        Ok(())
     }
 }
