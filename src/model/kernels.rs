@@ -5,6 +5,11 @@
 //! devices use candle's ops, which compute the same values.
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor};
 
+/// Rows per block of work. The column reductions add per-block partial sums in block order, so
+/// that f64 partials stay short. (Splitting these memory-bound loops over threads was measured
+/// and did not pay on 2 cores: the hand-offs cost what the second core saves.)
+const ROWS: usize = 16;
+
 fn slice<'a>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [f32]> {
     let data = match s {
         CpuStorage::F32(d) => d,
@@ -16,16 +21,47 @@ fn slice<'a>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [f32]> {
     }
 }
 
-fn to_vec(t: &Tensor) -> Result<Vec<f32>> {
-    t.contiguous()?.flatten_all()?.to_vec1::<f32>()
+/// Runs `f` on the f32 data of a contiguous CPU tensor, without copying it.
+fn with_data<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> Result<R>) -> Result<R> {
+    let t = t.contiguous()?;
+    let (storage, layout) = t.storage_and_layout();
+    match &*storage {
+        candle_core::Storage::Cpu(s) => f(slice(s, layout)?),
+        _ => candle_core::bail!("fused kernels run on the CPU"),
+    }
 }
 
-/// Column sums of a row-major `rows x cols` matrix, accumulated row by row (cache friendly).
+/// An output buffer. The kernels only write it (never read before writing), so fresh calloc'ed
+/// pages fault in once each, with no copy-on-write of the shared zero page.
+fn buffer(n: usize) -> Vec<f32> {
+    vec![0f32; n]
+}
+
+crate::simd::multiversion! {
+    /// Adds the rows of `x` (`cols` wide) into the f64 column sums `s`.
+    fn add_col_sums(x: &[f32], cols: usize, s: &mut [f64]) {
+        for row in x.chunks_exact(cols) {
+            for (a, &v) in s.iter_mut().zip(row) {
+                *a += v as f64;
+            }
+        }
+    }
+}
+
+/// Column sums of a row-major `rows x cols` matrix in f64, over fixed row chunks summed in order.
 fn col_sums(x: &[f32], cols: usize) -> Vec<f64> {
+    let parts: Vec<Vec<f64>> = x
+        .chunks(cols * ROWS)
+        .map(|chunk| {
+            let mut s = vec![0f64; cols];
+            add_col_sums(chunk, cols, &mut s);
+            s
+        })
+        .collect();
     let mut s = vec![0f64; cols];
-    for row in x.chunks_exact(cols) {
-        for (a, &v) in s.iter_mut().zip(row) {
-            *a += v as f64;
+    for p in parts {
+        for (a, b) in s.iter_mut().zip(p) {
+            *a += b;
         }
     }
     s
@@ -41,6 +77,17 @@ pub(crate) fn bias_add(x: &Tensor, b: &Tensor) -> Result<Tensor> {
 
 struct BiasAdd;
 
+crate::simd::multiversion! {
+    fn bias_rows(x: &[f32], b: &[f32], y: &mut [f32]) {
+        let n = b.len();
+        for (yr, xr) in y.chunks_exact_mut(n).zip(x.chunks_exact(n)) {
+            for ((a, &v), &c) in yr.iter_mut().zip(xr).zip(b) {
+                *a = v + c;
+            }
+        }
+    }
+}
+
 impl CustomOp2 for BiasAdd {
     fn name(&self) -> &'static str {
         "bias-add"
@@ -54,12 +101,10 @@ impl CustomOp2 for BiasAdd {
     ) -> Result<(CpuStorage, Shape)> {
         let (x, b) = (slice(s1, l1)?, slice(s2, l2)?);
         let n = b.len();
-        let mut y = x.to_vec();
-        for row in y.chunks_exact_mut(n) {
-            for (a, &c) in row.iter_mut().zip(b) {
-                *a += c;
-            }
-        }
+        let mut y = buffer(x.len());
+        y.chunks_mut(n * ROWS)
+            .zip(x.chunks(n * ROWS))
+            .for_each(|(yc, xc)| bias_rows(xc, b, yc));
         Ok((CpuStorage::F32(y), l1.shape().clone()))
     }
     fn bwd(
@@ -72,7 +117,7 @@ impl CustomOp2 for BiasAdd {
         let gx = x.track_op().then(|| grad.clone());
         let gb = if b.track_op() {
             let n = b.dim(0)?;
-            let s: Vec<f32> = col_sums(&to_vec(grad)?, n)
+            let s: Vec<f32> = with_data(grad, |g| Ok(col_sums(g, n)))?
                 .into_iter()
                 .map(|v| v as f32)
                 .collect();
@@ -94,24 +139,40 @@ pub(crate) fn leaky_relu(x: &Tensor, slope: f32) -> Result<Tensor> {
 
 struct LeakyRelu(f32);
 
+crate::simd::multiversion! {
+    /// `y = g` where `x > 0`, else `slope * g` (the forward pass is the case `g = x`).
+    fn leaky_rows(x: &[f32], g: &[f32], slope: f32, y: &mut [f32]) {
+        for ((a, &v), &d) in y.iter_mut().zip(x).zip(g) {
+            *a = if v > 0.0 { d } else { slope * d };
+        }
+    }
+}
+
+/// Element-wise `f(x_chunk, g_chunk, y_chunk)` over fixed chunks.
+fn map2(x: &[f32], g: &[f32], f: impl Fn(&[f32], &[f32], &mut [f32]) + Sync) -> Vec<f32> {
+    const CHUNK: usize = 1 << 14;
+    let mut y = buffer(x.len());
+    y.chunks_mut(CHUNK)
+        .zip(x.chunks(CHUNK).zip(g.chunks(CHUNK)))
+        .for_each(|(yc, (xc, gc))| f(xc, gc, yc));
+    y
+}
+
 impl CustomOp1 for LeakyRelu {
     fn name(&self) -> &'static str {
         "leaky-relu"
     }
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        let y: Vec<f32> = slice(s, l)?
-            .iter()
-            .map(|&v| if v > 0.0 { v } else { self.0 * v })
-            .collect();
+        let x = slice(s, l)?;
+        let y = map2(x, x, |x, g, y| leaky_rows(x, g, self.0, y));
         Ok((CpuStorage::F32(y), l.shape().clone()))
     }
     fn bwd(&self, x: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
-        let (xv, gv) = (to_vec(x)?, to_vec(grad)?);
-        let g: Vec<f32> = xv
-            .iter()
-            .zip(&gv)
-            .map(|(&v, &g)| if v > 0.0 { g } else { self.0 * g })
-            .collect();
+        let g = with_data(x, |xv| {
+            with_data(grad, |gv| {
+                Ok(map2(xv, gv, |x, g, y| leaky_rows(x, g, self.0, y)))
+            })
+        })?;
         Ok(Some(Tensor::from_vec(g, x.shape(), x.device())?))
     }
 }
@@ -125,29 +186,99 @@ pub(crate) fn batch_norm_train(
     eps: f64,
 ) -> Result<(Tensor, Vec<f64>, Vec<f64>)> {
     let (rows, n) = x.dims2()?;
-    let xv = to_vec(x)?;
-    let mean: Vec<f64> = col_sums(&xv, n)
-        .into_iter()
-        .map(|s| s / rows as f64)
-        .collect();
-    let mut var = vec![0f64; n];
-    for row in xv.chunks_exact(n) {
-        for ((a, &v), m) in var.iter_mut().zip(row).zip(&mean) {
-            let d = v as f64 - m;
-            *a += d * d;
+    let x = x.contiguous()?;
+    let (mean, var) = with_data(&x, |xv| {
+        let mean: Vec<f64> = col_sums(xv, n)
+            .into_iter()
+            .map(|s| s / rows as f64)
+            .collect();
+        let mean32: Vec<f32> = mean.iter().map(|&m| m as f32).collect();
+        // Centred second moment about the f32-rounded mean, corrected for the rounding.
+        let parts: Vec<Vec<f64>> = xv
+            .chunks(n * ROWS)
+            .map(|c| {
+                let mut s = vec![0f64; n];
+                add_sq_dev(c, &mean32, &mut s);
+                s
+            })
+            .collect();
+        let mut var = vec![0f64; n];
+        for p in parts {
+            for (a, b) in var.iter_mut().zip(p) {
+                *a += b;
+            }
         }
-    }
-    for v in &mut var {
-        *v /= rows as f64;
-    }
+        for ((v, &m), &m32) in var.iter_mut().zip(&mean).zip(&mean32) {
+            let d = m - m32 as f64;
+            *v = (*v / rows as f64 - d * d).max(0.0);
+        }
+        Ok((mean, var))
+    })?;
     let op = BatchNorm {
         mean: mean.clone(),
         inv_std: var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect(),
     };
-    let y = x
-        .contiguous()?
-        .apply_op3(&gamma.contiguous()?, &beta.contiguous()?, op)?;
+    let y = x.apply_op3(&gamma.contiguous()?, &beta.contiguous()?, op)?;
     Ok((y, mean, var))
+}
+
+crate::simd::multiversion! {
+    /// Adds `(x - m)^2` per column into `s`.
+    fn add_sq_dev(x: &[f32], m: &[f32], s: &mut [f64]) {
+        for row in x.chunks_exact(m.len()) {
+            for ((a, &v), &mj) in s.iter_mut().zip(row).zip(m) {
+                let d = (v - mj) as f64;
+                *a += d * d;
+            }
+        }
+    }
+}
+
+crate::simd::multiversion! {
+    /// `y = x * a + c` per column.
+    fn affine_rows(x: &[f32], a: &[f32], c: &[f32], y: &mut [f32]) {
+        for (yr, xr) in y.chunks_exact_mut(a.len()).zip(x.chunks_exact(a.len())) {
+            for (((o, &v), &aj), &cj) in yr.iter_mut().zip(xr).zip(a).zip(c) {
+                *o = v * aj + cj;
+            }
+        }
+    }
+}
+
+crate::simd::multiversion! {
+    /// Adds `dy` and `dy * xhat` per column into `s` and `sx`, with `xhat = (x - m) * k`.
+    fn add_bn_grad_sums(x: &[f32], dy: &[f32], m: &[f32], k: &[f32], s: &mut [f64], sx: &mut [f64]) {
+        let n = m.len();
+        for (xr, gr) in x.chunks_exact(n).zip(dy.chunks_exact(n)) {
+            for j in 0..n {
+                let xhat = (xr[j] - m[j]) * k[j];
+                s[j] += gr[j] as f64;
+                sx[j] += (gr[j] * xhat) as f64;
+            }
+        }
+    }
+}
+
+crate::simd::multiversion! {
+    /// `dx = a * (dy - c1 - xhat * c2)` per column, with `xhat = (x - m) * k`.
+    fn bn_dx_rows(x: &[f32], dy: &[f32], p: &BnGradConsts, dx: &mut [f32]) {
+        let n = p.m.len();
+        for ((dr, xr), gr) in dx.chunks_exact_mut(n).zip(x.chunks_exact(n)).zip(dy.chunks_exact(n)) {
+            for j in 0..n {
+                let xhat = (xr[j] - p.m[j]) * p.k[j];
+                dr[j] = p.a[j] * (gr[j] - p.c1[j] - xhat * p.c2[j]);
+            }
+        }
+    }
+}
+
+/// Per-column constants of BatchNorm's input gradient.
+struct BnGradConsts {
+    m: Vec<f32>,
+    k: Vec<f32>,
+    a: Vec<f32>,
+    c1: Vec<f32>,
+    c2: Vec<f32>,
 }
 
 struct BatchNorm {
@@ -170,13 +301,17 @@ impl CustomOp3 for BatchNorm {
     ) -> Result<(CpuStorage, Shape)> {
         let (x, g, b) = (slice(s1, l1)?, slice(s2, l2)?, slice(s3, l3)?);
         let n = g.len();
-        let mut y = vec![0f32; x.len()];
-        for (yr, xr) in y.chunks_exact_mut(n).zip(x.chunks_exact(n)) {
-            for j in 0..n {
-                let xhat = (xr[j] as f64 - self.mean[j]) * self.inv_std[j];
-                yr[j] = (xhat * g[j] as f64 + b[j] as f64) as f32;
-            }
-        }
+        // y = gamma * (x - mean) * inv_std + beta = x * a + c, a and c per column (in f64).
+        let a: Vec<f32> = (0..n)
+            .map(|j| (g[j] as f64 * self.inv_std[j]) as f32)
+            .collect();
+        let c: Vec<f32> = (0..n)
+            .map(|j| (b[j] as f64 - self.mean[j] * g[j] as f64 * self.inv_std[j]) as f32)
+            .collect();
+        let mut y = buffer(x.len());
+        y.chunks_mut(n * ROWS)
+            .zip(x.chunks(n * ROWS))
+            .for_each(|(yc, xc)| affine_rows(xc, &a, &c, yc));
         Ok((CpuStorage::F32(y), l1.shape().clone()))
     }
     fn bwd(
@@ -188,34 +323,54 @@ impl CustomOp3 for BatchNorm {
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let (rows, n) = x.dims2()?;
-        let (xv, gv, gam) = (to_vec(x)?, to_vec(grad)?, to_vec(gamma)?);
-        // dbeta = sum dy, dgamma = sum dy * xhat; dx = gamma * inv_std * (dy - mean(dy) - xhat * mean(dy * xhat)).
-        let mut sum_dy = vec![0f64; n];
-        let mut sum_dy_xhat = vec![0f64; n];
-        for (xr, gr) in xv.chunks_exact(n).zip(gv.chunks_exact(n)) {
-            for j in 0..n {
-                let xhat = (xr[j] as f64 - self.mean[j]) * self.inv_std[j];
-                sum_dy[j] += gr[j] as f64;
-                sum_dy_xhat[j] += gr[j] as f64 * xhat;
-            }
-        }
-        let dx = if x.track_op() {
-            let r = rows as f64;
-            let mut dx = vec![0f32; xv.len()];
-            for ((dr, xr), gr) in dx
-                .chunks_exact_mut(n)
-                .zip(xv.chunks_exact(n))
-                .zip(gv.chunks_exact(n))
-            {
-                for j in 0..n {
-                    let xhat = (xr[j] as f64 - self.mean[j]) * self.inv_std[j];
-                    let v = gr[j] as f64 - sum_dy[j] / r - xhat * sum_dy_xhat[j] / r;
-                    dr[j] = (gam[j] as f64 * self.inv_std[j] * v) as f32;
+        let gam: Vec<f32> = gamma.to_vec1()?;
+        let m: Vec<f32> = self.mean.iter().map(|&v| v as f32).collect();
+        let k: Vec<f32> = self.inv_std.iter().map(|&v| v as f32).collect();
+        // dbeta = sum dy, dgamma = sum dy * xhat;
+        // dx = gamma * inv_std * (dy - mean(dy) - xhat * mean(dy * xhat)).
+        let (sum_dy, sum_dy_xhat, dx) = with_data(x, |xv| {
+            with_data(grad, |gv| {
+                let parts: Vec<(Vec<f64>, Vec<f64>)> = xv
+                    .chunks(n * ROWS)
+                    .zip(gv.chunks(n * ROWS))
+                    .map(|(xc, gc)| {
+                        let (mut s, mut sx) = (vec![0f64; n], vec![0f64; n]);
+                        add_bn_grad_sums(xc, gc, &m, &k, &mut s, &mut sx);
+                        (s, sx)
+                    })
+                    .collect();
+                let (mut s, mut sx) = (vec![0f64; n], vec![0f64; n]);
+                for (ps, psx) in parts {
+                    for j in 0..n {
+                        s[j] += ps[j];
+                        sx[j] += psx[j];
+                    }
                 }
-            }
-            Some(Tensor::from_vec(dx, (rows, n), x.device())?)
-        } else {
-            None
+                let dx = if x.track_op() {
+                    let r = rows as f64;
+                    let p = BnGradConsts {
+                        a: (0..n)
+                            .map(|j| (gam[j] as f64 * self.inv_std[j]) as f32)
+                            .collect(),
+                        c1: s.iter().map(|v| (v / r) as f32).collect(),
+                        c2: sx.iter().map(|v| (v / r) as f32).collect(),
+                        m: m.clone(),
+                        k: k.clone(),
+                    };
+                    let mut dx = buffer(xv.len());
+                    dx.chunks_mut(n * ROWS)
+                        .zip(xv.chunks(n * ROWS).zip(gv.chunks(n * ROWS)))
+                        .for_each(|(dc, (xc, gc))| bn_dx_rows(xc, gc, &p, dc));
+                    Some(dx)
+                } else {
+                    None
+                };
+                Ok((s, sx, dx))
+            })
+        })?;
+        let dx = match dx {
+            Some(dx) => Some(Tensor::from_vec(dx, (rows, n), x.device())?),
+            None => None,
         };
         let to_t = |v: Vec<f64>| {
             Tensor::from_vec(
@@ -250,14 +405,8 @@ pub(crate) fn softmax_rows(x: &Tensor) -> Result<Tensor> {
 
 struct SoftmaxRows;
 
-impl CustomOp1 for SoftmaxRows {
-    fn name(&self) -> &'static str {
-        "softmax-rows"
-    }
-    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        let x = slice(s, l)?;
-        let n = *l.dims().last().unwrap_or(&1);
-        let mut y = vec![0f32; x.len()];
+crate::simd::multiversion! {
+    fn softmax_fwd_rows(x: &[f32], n: usize, y: &mut [f32]) {
         for (yr, xr) in y.chunks_exact_mut(n).zip(x.chunks_exact(n)) {
             let m = xr.iter().copied().fold(f32::NEG_INFINITY, f32::max);
             let mut sum = 0f32;
@@ -265,26 +414,49 @@ impl CustomOp1 for SoftmaxRows {
                 *a = (v - m).exp();
                 sum += *a;
             }
+            let inv = 1.0 / sum;
             for a in yr.iter_mut() {
-                *a /= sum;
+                *a *= inv;
             }
         }
-        Ok((CpuStorage::F32(y), l.shape().clone()))
     }
-    fn bwd(&self, x: &Tensor, res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
-        let n = x.dim(candle_core::D::Minus1)?;
-        let (y, g) = (to_vec(res)?, to_vec(grad)?);
-        let mut dx = vec![0f32; y.len()];
-        for ((dr, yr), gr) in dx
-            .chunks_exact_mut(n)
-            .zip(y.chunks_exact(n))
-            .zip(g.chunks_exact(n))
-        {
+}
+
+crate::simd::multiversion! {
+    fn softmax_bwd_rows(y: &[f32], g: &[f32], n: usize, dx: &mut [f32]) {
+        for ((dr, yr), gr) in dx.chunks_exact_mut(n).zip(y.chunks_exact(n)).zip(g.chunks_exact(n)) {
             let dot: f32 = yr.iter().zip(gr).map(|(a, b)| a * b).sum();
             for ((d, &yv), &gv) in dr.iter_mut().zip(yr).zip(gr) {
                 *d = yv * (gv - dot);
             }
         }
+    }
+}
+
+impl CustomOp1 for SoftmaxRows {
+    fn name(&self) -> &'static str {
+        "softmax-rows"
+    }
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+        let x = slice(s, l)?;
+        let n = *l.dims().last().unwrap_or(&1);
+        let mut y = buffer(x.len());
+        y.chunks_mut(n * ROWS)
+            .zip(x.chunks(n * ROWS))
+            .for_each(|(yc, xc)| softmax_fwd_rows(xc, n, yc));
+        Ok((CpuStorage::F32(y), l.shape().clone()))
+    }
+    fn bwd(&self, x: &Tensor, res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
+        let n = x.dim(candle_core::D::Minus1)?;
+        let dx = with_data(res, |y| {
+            with_data(grad, |g| {
+                let mut dx = buffer(y.len());
+                dx.chunks_mut(n * ROWS)
+                    .zip(y.chunks(n * ROWS).zip(g.chunks(n * ROWS)))
+                    .for_each(|(dc, (yc, gc))| softmax_bwd_rows(yc, gc, n, dc));
+                Ok(dx)
+            })
+        })?;
         Ok(Some(Tensor::from_vec(dx, x.shape(), x.device())?))
     }
 }
