@@ -18,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 EXECUTED = ("The outputs stored in this notebook come from an execution at the **{budget}** budget "
             "on {machine}; the first code cell prints the budget and the machine of the current run.")
 EXECUTED_BUDGET = {"default": "cpu"}
-MACHINE = "a shared 2-core AMD EPYC virtual machine (CPU only, other jobs running at the same time)"
+MACHINE = "a 2-core AMD EPYC virtual machine (CPU only, no GPU; CANDLE_NUM_THREADS=1, matrix products on both cores)"
 
 
 def md(text):
