@@ -1,5 +1,7 @@
-use super::layers::{block_tail, linear_t, BatchNorm1d, Bow, Linear};
-use candle_core::{Module, ModuleT, Result, Tensor};
+use super::kernels::{self, BnConsts, CpuView, Mat};
+use super::layers::{self, block_tail, linear_t, BatchNorm1d, Bow, ByWord, Linear};
+use candle_core::backprop::GradStore;
+use candle_core::{Device, Module, ModuleT, Result, Tensor};
 use candle_nn::{Init, VarBuilder};
 
 /// The Wasserstein critic D: concat(theta, bow) (K + V) -> block(K + V, H) -> Linear(H, 1), no
@@ -63,6 +65,211 @@ impl Critic {
         self.out.forward(&h)
     }
 
+    /// The critic's loss `-mean D(theta_real, bow_real) + mean D(theta_fake, bow_fake)` and its
+    /// gradient for every critic parameter, computed on the CPU in one fused pass (forward, then
+    /// backward by hand) instead of through candle's autograd, which allocates a zeroed gradient
+    /// and a sum for every node of the graph. BatchNorm's running statistics move as in two
+    /// [`Critic::score`] calls in training mode, real half first. The values are those of
+    /// `loss::critic_loss` on the two scores and its `backward()`, up to summation order.
+    pub(crate) fn loss_and_gradients(
+        &self,
+        real: (&Tensor, Bow),
+        fake: (&Tensor, Bow),
+    ) -> Result<(f32, GradStore)> {
+        let pr = self.params()?;
+        let (h, k, v) = (pr.h, pr.k, pr.v);
+        let (mut g_wt, mut g_wb) = (vec![0f32; h * k], vec![0f32; v * h]);
+        let mut sums = HeadSums::new(h);
+        let mut loss = 0f64;
+        let wt = CpuView::new(&self.theta_weight)?;
+        let wb = CpuView::new(&self.bow_weight)?;
+        for (i, ((theta, bow), sign)) in [(real, -1f64), (fake, 1f64)].into_iter().enumerate() {
+            let theta = theta.contiguous()?;
+            let tv = CpuView::new(&theta)?;
+            let input = Input::new(bow, theta.dim(0)?, v)?;
+            let b = input.rows();
+            let pre = self.first_layer(&pr, wt.data(), wb.data(), tv.data(), &input)?;
+            // Every score's gradient is sign / B.
+            let (mean, dpre) = self.head_pass(&pr, pre, b, (sign / b as f64) as f32, &mut sums)?;
+            loss += sign * mean;
+            // Weight gradients, the second half's added to the first's in place.
+            let dm = Mat {
+                data: &dpre,
+                rs: 1,
+                cs: h,
+            };
+            let tm = Mat {
+                data: tv.data(),
+                rs: k,
+                cs: 1,
+            };
+            kernels::gemm_into(&mut g_wt, (h, k, b), dm, tm, i > 0)?;
+            match &input {
+                Input::Sparse(bw) => layers::sparse_weight_gradient(bw, &dpre, h, &mut g_wb, i > 0),
+                Input::Dense(x) => {
+                    let xv = CpuView::new(x)?;
+                    let xt = Mat {
+                        data: xv.data(),
+                        rs: 1,
+                        cs: v,
+                    };
+                    let dm = Mat {
+                        data: &dpre,
+                        rs: h,
+                        cs: 1,
+                    };
+                    kernels::gemm_into(&mut g_wb, (v, h, b), xt, dm, i > 0)?;
+                }
+            }
+        }
+        drop((wt, wb));
+        let dev = Device::Cpu;
+        let mut grads = GradStore::default();
+        grads.insert(&self.theta_weight, Tensor::from_vec(g_wt, (h, k), &dev)?);
+        grads.insert(&self.bow_weight, Tensor::from_vec(g_wb, (v, h), &dev)?);
+        sums.insert_into(&mut grads, self)?;
+        Ok((loss as f32, grads))
+    }
+
+    /// The mean score `mean D(theta, bow)` (BatchNorm in training mode, running statistics
+    /// moved) and the gradients of `d * sum D(theta, bow)` with respect to theta (`B x K`) and,
+    /// when `want_bow`, to a dense bow (`B x V`), on the CPU: what the generator and encoder steps
+    /// need of the critic, which they do not train.
+    pub(crate) fn input_gradients(
+        &self,
+        theta: &Tensor,
+        bow: Bow,
+        d: f32,
+        want_bow: bool,
+    ) -> Result<(f64, Vec<f32>, Option<Vec<f32>>)> {
+        let pr = self.params()?;
+        let (h, k, v) = (pr.h, pr.k, pr.v);
+        let wt = CpuView::new(&self.theta_weight)?;
+        let wb = CpuView::new(&self.bow_weight)?;
+        let theta = theta.contiguous()?;
+        let tv = CpuView::new(&theta)?;
+        let input = Input::new(bow, theta.dim(0)?, v)?;
+        let b = input.rows();
+        let pre = self.first_layer(&pr, wt.data(), wb.data(), tv.data(), &input)?;
+        let (mean, dpre) = self.head_pass(&pr, pre, b, d, &mut HeadSums::new(h))?;
+        let dm = Mat {
+            data: &dpre,
+            rs: h,
+            cs: 1,
+        };
+        let mut d_theta = vec![0f32; b * k];
+        let wtm = Mat {
+            data: wt.data(),
+            rs: k,
+            cs: 1,
+        };
+        kernels::gemm_into(&mut d_theta, (b, k, h), dm, wtm, false)?;
+        let d_bow = if want_bow {
+            let mut d_bow = vec![0f32; b * v];
+            let wbt = Mat {
+                data: wb.data(),
+                rs: 1,
+                cs: h,
+            };
+            kernels::gemm_into(&mut d_bow, (b, v, h), dm, wbt, false)?;
+            Some(d_bow)
+        } else {
+            None
+        };
+        Ok((mean, d_theta, d_bow))
+    }
+
+    fn params(&self) -> Result<Params> {
+        let (h, k) = self.theta_weight.dims2()?;
+        let (v, _) = self.bow_weight.dims2()?;
+        let b2 = self.out.bias.flatten_all()?.to_vec1::<f32>()?;
+        Ok(Params {
+            h,
+            k,
+            v,
+            gamma: self.bn.weight.to_vec1()?,
+            beta: self.bn.bias.to_vec1()?,
+            bias: self.bias.to_vec1()?,
+            w2: self.out.weight.flatten_all()?.to_vec1()?,
+            b2: b2.first().copied().unwrap_or(0.0),
+        })
+    }
+
+    /// `pre = bow Wb + theta Wt^T + bias` (`B x H`).
+    fn first_layer(
+        &self,
+        pr: &Params,
+        wt: &[f32],
+        wb: &[f32],
+        theta: &[f32],
+        input: &Input,
+    ) -> Result<Vec<f32>> {
+        let (h, k, v, b) = (pr.h, pr.k, pr.v, input.rows());
+        let mut pre = match input {
+            Input::Sparse(bw) => layers::sparse_product(bw, wb, h),
+            Input::Dense(x) => {
+                let mut pre = vec![0f32; b * h];
+                let xv = CpuView::new(x)?;
+                let xm = Mat {
+                    data: xv.data(),
+                    rs: v,
+                    cs: 1,
+                };
+                let wm = Mat {
+                    data: wb,
+                    rs: h,
+                    cs: 1,
+                };
+                kernels::gemm_into(&mut pre, (b, h, v), xm, wm, false)?;
+                pre
+            }
+        };
+        let tm = Mat {
+            data: theta,
+            rs: k,
+            cs: 1,
+        };
+        let wtm = Mat {
+            data: wt,
+            rs: 1,
+            cs: k,
+        };
+        kernels::gemm_into(&mut pre, (b, h, k), tm, wtm, true)?;
+        kernels::add_rows_inplace(&mut pre, &pr.bias);
+        Ok(pre)
+    }
+
+    /// BatchNorm (training mode, running statistics moved) -> LeakyReLU -> Linear(H, 1) on `pre`,
+    /// then the backward pass with gradient `d` on every score: returns the mean score and the
+    /// gradient of `pre` (written over it), adding the parameter gradients into `sums`.
+    fn head_pass(
+        &self,
+        pr: &Params,
+        mut pre: Vec<f32>,
+        b: usize,
+        d: f32,
+        sums: &mut HeadSums,
+    ) -> Result<(f64, Vec<f32>)> {
+        if b < 2 {
+            candle_core::bail!("BatchNorm1d in training mode needs at least 2 rows, got {b}");
+        }
+        let h = pr.h;
+        let (mean, var) = kernels::column_stats(&pre, h);
+        self.bn.update_running(&mean, &var, b)?;
+        let p = BnConsts::new(&mean, &var, self.bn.eps, &pr.gamma, &pr.beta);
+        let (mut scores, mut act_sums) = (vec![0f32; b], vec![0f64; h]);
+        kernels::head_forward(&pre, &p, &pr.w2, pr.b2, SLOPE, &mut scores, &mut act_sums);
+        let mean_score = scores.iter().map(|&s| s as f64).sum::<f64>() / b as f64;
+        for (g, a) in sums.w2.iter_mut().zip(&act_sums) {
+            *g += d as f64 * a;
+        }
+        sums.b2 += d as f64 * b as f64;
+        // The gradient reaching the activations is d * w2 in every row.
+        let dyc: Vec<f32> = pr.w2.iter().map(|&w| d * w).collect();
+        let dh: Vec<f32> = (0..b).flat_map(|_| dyc.iter().copied()).collect();
+        kernels::block_backward(&mut pre, &p, &dh, SLOPE, &mut sums.bn)?;
+        Ok((mean_score, pre))
+    }
     /// This critic with its parameters cut off from autograd: the same scores, gradients reach
     /// `theta` and `bow` only. The generator and encoder steps use it, so that they do no work for
     /// the critic's weight gradients (which they would throw away).
@@ -78,6 +285,91 @@ impl Critic {
     }
 }
 
+/// LeakyReLU's negative slope in the blocks.
+const SLOPE: f32 = 0.01;
+
+/// The critic's parameters that the fused passes read as host copies (all of size H or less).
+struct Params {
+    h: usize,
+    k: usize,
+    v: usize,
+    gamma: Vec<f32>,
+    beta: Vec<f32>,
+    bias: Vec<f32>,
+    w2: Vec<f32>,
+    b2: f32,
+}
+
+/// A batch of documents for the fused passes: grouped by word (sparse) or a contiguous dense
+/// tensor.
+enum Input {
+    Sparse(ByWord),
+    Dense(Tensor),
+}
+
+impl Input {
+    fn new(bow: Bow, rows: usize, v: usize) -> Result<Input> {
+        let input = match bow {
+            Bow::Sparse(x) => {
+                if x.cols != v {
+                    candle_core::bail!("critic: a batch of {} words for V = {v}", x.cols);
+                }
+                Input::Sparse(ByWord::new(x))
+            }
+            Bow::Dense(x) => {
+                if x.dims2()? != (rows, v) {
+                    candle_core::bail!("critic: bow is {:?}, expected ({rows}, {v})", x.dims());
+                }
+                Input::Dense(x.contiguous()?)
+            }
+        };
+        if input.rows() != rows {
+            candle_core::bail!(
+                "critic: {} documents for {rows} rows of theta",
+                input.rows()
+            );
+        }
+        Ok(input)
+    }
+
+    fn rows(&self) -> usize {
+        match self {
+            Input::Sparse(bw) => bw.rows,
+            Input::Dense(x) => x.dims().first().copied().unwrap_or(0),
+        }
+    }
+}
+
+/// Gradient sums of the parameters after the first layer's products (f64, added over halves).
+struct HeadSums {
+    bn: kernels::BlockSums,
+    w2: Vec<f64>,
+    b2: f64,
+}
+
+impl HeadSums {
+    fn new(h: usize) -> Self {
+        HeadSums {
+            bn: kernels::BlockSums::new(h),
+            w2: vec![0.0; h],
+            b2: 0.0,
+        }
+    }
+
+    fn insert_into(self, grads: &mut GradStore, c: &Critic) -> Result<()> {
+        let dev = Device::Cpu;
+        let h = self.w2.len();
+        self.bn.insert_into(grads, &c.bias, &c.bn)?;
+        let w2: Vec<f32> = self.w2.into_iter().map(|a| a as f32).collect();
+        grads.insert(&c.out.weight, Tensor::from_vec(w2, (1, h), &dev)?);
+        grads.insert(
+            &c.out.bias,
+            Tensor::from_vec(vec![self.b2 as f32], 1, &dev)?,
+        );
+        Ok(())
+    }
+}
+
 impl ModuleT for Critic {
     /// Scores a `B x (K + V)` matrix whose rows are concat(theta, bow).
     fn forward_t(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
@@ -86,5 +378,144 @@ impl ModuleT for Critic {
         let theta = xs.narrow(1, 0, k)?.contiguous()?;
         let bow = xs.narrow(1, k, v)?.contiguous()?;
         self.score(&theta, Bow::Dense(&bow), train)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::SparseBatch;
+    use crate::model::{seeded_var_builder, trainable_vars};
+    use candle_nn::VarMap;
+
+    /// Rows on the simplex: a sparse batch (a few words per row) and dense rows.
+    fn batch(b: usize, v: usize, seed: u64) -> (SparseBatch, Tensor) {
+        let mut state = seed;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as usize
+        };
+        let (mut offsets, mut word_ids, mut values) = (vec![0], vec![], vec![]);
+        let mut dense = vec![0f32; b * v];
+        for r in 0..b {
+            let mut words: Vec<u32> = (0..1 + next() % 6).map(|_| (next() % v) as u32).collect();
+            words.sort_unstable();
+            words.dedup();
+            for &w in &words {
+                word_ids.push(w);
+                values.push(1.0 / words.len() as f32);
+                dense[r * v + w as usize] = 1.0 / words.len() as f32;
+            }
+            offsets.push(word_ids.len());
+        }
+        let sparse = SparseBatch {
+            offsets,
+            word_ids,
+            values,
+            cols: v,
+        };
+        (
+            sparse,
+            Tensor::from_vec(dense, (b, v), &Device::Cpu).unwrap(),
+        )
+    }
+
+    fn softmax_rows(b: usize, n: usize, seed: u64) -> Tensor {
+        let t = Tensor::randn(0f32, 2.0, (b, n), &Device::Cpu).unwrap();
+        let t = (t + seed as f64 * 0.0).unwrap();
+        candle_nn::ops::softmax(&t, 1).unwrap()
+    }
+
+    #[test]
+    fn fused_loss_and_gradients_match_autograd() {
+        let (v, k, h, b) = (37, 5, 24, 9);
+        let dev = Device::Cpu;
+        let vm = VarMap::new();
+        let critic = Critic::new(seeded_var_builder(&vm, 7, &dev), v, k, h).unwrap();
+        let (sparse, dense_real) = batch(b, v, 3);
+        let theta_real = softmax_rows(b, k, 1);
+        let theta_fake = softmax_rows(b, k, 2);
+        let bow_fake = softmax_rows(b, v, 4);
+        // Autograd on the same critic: the running statistics move twice, which the
+        // training-mode scores do not read.
+        let real = critic
+            .score(&theta_real, Bow::Dense(&dense_real), true)
+            .unwrap();
+        let fake = critic
+            .score(&theta_fake, Bow::Dense(&bow_fake), true)
+            .unwrap();
+        let loss = crate::loss::critic_loss(&real, &fake).unwrap();
+        let expected = loss.backward().unwrap();
+        let vars = trainable_vars(&vm);
+        for real_bow in [Bow::Sparse(&sparse), Bow::Dense(&dense_real)] {
+            let (value, grads) = critic
+                .loss_and_gradients(
+                    (&theta_real, real_bow),
+                    (&theta_fake, Bow::Dense(&bow_fake)),
+                )
+                .unwrap();
+            let want = loss.to_scalar::<f32>().unwrap();
+            assert!((value - want).abs() < 1e-5, "loss {value} against {want}");
+            assert_eq!(vars.len(), 7);
+            for (name, var) in &vars {
+                let got = grads.get(var.as_tensor()).unwrap().flatten_all().unwrap();
+                let want = expected
+                    .get(var.as_tensor())
+                    .unwrap()
+                    .flatten_all()
+                    .unwrap();
+                let scale = want
+                    .abs()
+                    .unwrap()
+                    .max(0)
+                    .unwrap()
+                    .to_scalar::<f32>()
+                    .unwrap();
+                let diff = (got - &want)
+                    .unwrap()
+                    .abs()
+                    .unwrap()
+                    .max(0)
+                    .unwrap()
+                    .to_scalar::<f32>()
+                    .unwrap();
+                assert!(
+                    diff <= 1e-4 * scale.max(1e-3),
+                    "{name}: max difference {diff} (largest gradient {scale})"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn fused_running_statistics_match_two_scores() {
+        let (v, k, h, b) = (30, 4, 16, 8);
+        let dev = Device::Cpu;
+        let (vm_a, vm_b) = (VarMap::new(), VarMap::new());
+        let a = Critic::new(seeded_var_builder(&vm_a, 1, &dev), v, k, h).unwrap();
+        let c = Critic::new(seeded_var_builder(&vm_b, 1, &dev), v, k, h).unwrap();
+        let (sparse, dense) = batch(b, v, 9);
+        let (tr, tf, bf) = (
+            softmax_rows(b, k, 1),
+            softmax_rows(b, k, 2),
+            softmax_rows(b, v, 3),
+        );
+        a.loss_and_gradients((&tr, Bow::Sparse(&sparse)), (&tf, Bow::Dense(&bf)))
+            .unwrap();
+        c.score(&tr, Bow::Dense(&dense), true).unwrap();
+        c.score(&tf, Bow::Dense(&bf), true).unwrap();
+        for name in ["bn.running_mean", "bn.running_var"] {
+            let get = |vm: &VarMap| {
+                vm.data().lock().unwrap()[name]
+                    .as_tensor()
+                    .to_vec1::<f32>()
+                    .unwrap()
+            };
+            for (x, y) in get(&vm_a).iter().zip(get(&vm_b)) {
+                assert!((x - y).abs() < 1e-6, "{name}: {x} against {y}");
+            }
+        }
     }
 }

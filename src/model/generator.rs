@@ -1,5 +1,8 @@
-use super::layers::{block_tail, BatchNorm1d, Linear};
-use candle_core::{DType, Device, Module, ModuleT, Result, Tensor, D};
+use super::kernels::{self, BlockSums, BnConsts, CpuView, Mat};
+use super::layers::{block_tail, BatchNorm1d, Bow, Linear};
+use super::Critic;
+use candle_core::backprop::GradStore;
+use candle_core::{DType, Device, Module, ModuleT, Result, Tensor, Var, D};
 use candle_nn::{Init, VarBuilder};
 use serde::{Deserialize, Serialize};
 
@@ -219,8 +222,251 @@ impl Generator {
     }
 }
 
+impl Generator {
+    /// The generator step's losses and the gradient of `loss_G = -mean D(theta, G(theta)) +
+    /// weight * InfoNCE` for every generator parameter, on the CPU, from the forward pass `out`
+    /// of `theta` (BatchNorm in training mode). Returns (adversarial loss, InfoNCE, gradients).
+    ///
+    /// The large products and per-element passes (the critic's input gradient, softmax, the
+    /// output layer and the block) are computed by hand in place; only the small contrastive
+    /// head goes through candle's autograd, from leaves cut at the hidden features and the
+    /// generated documents. The values are those of the autograd path up to summation order.
+    pub(crate) fn step_gradients(
+        &self,
+        critic: &Critic,
+        theta: &Tensor,
+        out: &GeneratorOutput,
+        temperature: f64,
+        weight: f64,
+    ) -> Result<(f32, Option<f32>, GradStore)> {
+        const SLOPE: f32 = 0.01;
+        let theta = theta.contiguous()?;
+        let (b, k) = theta.dims2()?;
+        let (v, h) = self.fc2.weight.dims2()?;
+        let words = out.words.contiguous()?;
+        let hidden = out.hidden.contiguous()?;
+        if words.dims2()? != (b, v) || hidden.dims2()? != (b, h) {
+            candle_core::bail!("generator step: the forward pass does not match theta");
+        }
+        // -mean D: every score's gradient is -1/B.
+        let (mean, _, d_words) =
+            critic.input_gradients(&theta, Bow::Dense(&words), -1.0 / b as f32, true)?;
+        let mut d_words = d_words.unwrap_or_default();
+        // The contrastive term through autograd, from leaves at the generator's outputs.
+        let (mut grads, info_nce, d_hidden) = if matches!(self.head, Head::None) {
+            (GradStore::default(), None, None)
+        } else {
+            let words_leaf = Var::from_tensor(&words.detach())?;
+            let hidden_leaf = Var::from_tensor(&hidden.detach())?;
+            let leaves = GeneratorOutput {
+                hidden: hidden_leaf.as_tensor().clone(),
+                words: words_leaf.as_tensor().clone(),
+            };
+            let Some(pair) = self.contrastive_pair(&theta, &leaves)? else {
+                candle_core::bail!("generator step: no contrastive pair")
+            };
+            let nce = crate::loss::info_nce(&pair.documents, &pair.topics, temperature)?;
+            let value = nce.to_scalar::<f32>()?;
+            let mut grads = (nce * weight)?.backward()?;
+            if let Some(g) = grads.remove(words_leaf.as_tensor()) {
+                add_into(&mut d_words, &g)?;
+            }
+            let d_hidden = grads.remove(hidden_leaf.as_tensor());
+            (grads, Some(value), d_hidden)
+        };
+        // Softmax, then the output layer: dW2 = dlogits^T h, db2 = column sums, dh = dlogits W2.
+        let wv = CpuView::new(&words)?;
+        let dlogits = kernels::softmax_backward(wv.data(), &d_words, v);
+        drop(wv);
+        let hv = CpuView::new(&hidden)?;
+        let mut g_w2 = vec![0f32; v * h];
+        let dl_t = Mat {
+            data: &dlogits,
+            rs: 1,
+            cs: v,
+        };
+        kernels::gemm_into(
+            &mut g_w2,
+            (v, h, b),
+            dl_t,
+            Mat {
+                data: hv.data(),
+                rs: h,
+                cs: 1,
+            },
+            false,
+        )?;
+        drop(hv);
+        let g_b2: Vec<f32> = kernels::col_sums(&dlogits, v)
+            .into_iter()
+            .map(|a| a as f32)
+            .collect();
+        let mut dh = vec![0f32; b * h];
+        {
+            let w2 = CpuView::new(&self.fc2.weight)?;
+            let dl = Mat {
+                data: &dlogits,
+                rs: v,
+                cs: 1,
+            };
+            kernels::gemm_into(
+                &mut dh,
+                (b, h, v),
+                dl,
+                Mat {
+                    data: w2.data(),
+                    rs: h,
+                    cs: 1,
+                },
+                false,
+            )?;
+        }
+        if let Some(g) = d_hidden {
+            add_into(&mut dh, &g)?;
+        }
+        // The block: its first layer recomputed from theta (the same values as the forward
+        // pass), its statistics from this batch; the running statistics are not moved again.
+        let mut pre = vec![0f32; b * h];
+        let tv = CpuView::new(&theta)?;
+        let tm = Mat {
+            data: tv.data(),
+            rs: k,
+            cs: 1,
+        };
+        {
+            let w1 = CpuView::new(&self.fc1.weight)?;
+            kernels::gemm_into(
+                &mut pre,
+                (b, h, k),
+                tm,
+                Mat {
+                    data: w1.data(),
+                    rs: 1,
+                    cs: k,
+                },
+                false,
+            )?;
+        }
+        kernels::add_rows_inplace(&mut pre, &self.fc1.bias.to_vec1::<f32>()?);
+        let (mean_1, var_1) = kernels::column_stats(&pre, h);
+        let gamma: Vec<f32> = self.bn.weight.to_vec1()?;
+        let beta: Vec<f32> = self.bn.bias.to_vec1()?;
+        let p = BnConsts::new(&mean_1, &var_1, self.bn.eps, &gamma, &beta);
+        let mut sums = BlockSums::new(h);
+        kernels::block_backward(&mut pre, &p, &dh, SLOPE, &mut sums)?;
+        let mut g_w1 = vec![0f32; h * k];
+        kernels::gemm_into(
+            &mut g_w1,
+            (h, k, b),
+            Mat {
+                data: &pre,
+                rs: 1,
+                cs: h,
+            },
+            tm,
+            false,
+        )?;
+        drop(tv);
+        let dev = Device::Cpu;
+        grads.insert(&self.fc1.weight, Tensor::from_vec(g_w1, (h, k), &dev)?);
+        sums.insert_into(&mut grads, &self.fc1.bias, &self.bn)?;
+        grads.insert(&self.fc2.weight, Tensor::from_vec(g_w2, (v, h), &dev)?);
+        grads.insert(&self.fc2.bias, Tensor::from_vec(g_b2, v, &dev)?);
+        Ok(((-mean) as f32, info_nce, grads))
+    }
+}
+
+/// `acc += g` for a host buffer and a tensor of as many elements.
+fn add_into(acc: &mut [f32], g: &Tensor) -> Result<()> {
+    let g = g.contiguous()?;
+    let gv = CpuView::new(&g)?;
+    if gv.data().len() != acc.len() {
+        candle_core::bail!("gradient of {} values for {}", gv.data().len(), acc.len());
+    }
+    for (a, &x) in acc.iter_mut().zip(gv.data()) {
+        *a += x;
+    }
+    Ok(())
+}
+
 impl ModuleT for Generator {
     fn forward_t(&self, theta: &Tensor, train: bool) -> Result<Tensor> {
         Ok(self.forward_with_hidden(theta, train)?.words)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{seeded_var_builder, trainable_vars};
+    use candle_nn::VarMap;
+
+    #[test]
+    fn fused_step_gradients_match_autograd() {
+        let (v, k, h, b) = (41, 5, 24, 10);
+        let dev = Device::Cpu;
+        for variant in [
+            Variant::Bat,
+            Variant::Hard,
+            Variant::MeanWeighted,
+            Variant::Word,
+        ] {
+            let (gm, cm) = (VarMap::new(), VarMap::new());
+            let g =
+                Generator::new(seeded_var_builder(&gm, 3, &dev), v, k, h, variant, 8, 6).unwrap();
+            let critic = Critic::new(seeded_var_builder(&cm, 4, &dev), v, k, h).unwrap();
+            let theta = Tensor::randn(0f32, 2.0, (b, k), &dev).unwrap();
+            let theta = candle_nn::ops::softmax(&theta, 1).unwrap();
+            let out = g.forward_with_hidden(&theta, true).unwrap();
+            let (tau, weight) = (0.5, 0.7);
+            // Autograd.
+            let fake = critic
+                .frozen()
+                .score(&theta, Bow::Dense(&out.words), true)
+                .unwrap();
+            let adv = crate::loss::generator_loss(&fake).unwrap();
+            let mut total = adv.clone();
+            let mut nce_want = None;
+            if let Some(pair) = g.contrastive_pair(&theta, &out).unwrap() {
+                let nce = crate::loss::info_nce(&pair.documents, &pair.topics, tau).unwrap();
+                nce_want = Some(nce.to_scalar::<f32>().unwrap());
+                total = (total + (nce * weight).unwrap()).unwrap();
+            }
+            let want = total.backward().unwrap();
+            // Fused.
+            let (adv_got, nce_got, got) = g
+                .step_gradients(&critic, &theta, &out, tau, weight)
+                .unwrap();
+            let adv_want = adv.to_scalar::<f32>().unwrap();
+            assert!(
+                (adv_got - adv_want).abs() < 1e-5,
+                "{variant}: {adv_got} against {adv_want}"
+            );
+            assert_eq!(nce_got.is_some(), nce_want.is_some());
+            if let (Some(a), Some(w)) = (nce_got, nce_want) {
+                assert!((a - w).abs() < 1e-5, "{variant}: InfoNCE {a} against {w}");
+            }
+            let vars = trainable_vars(&gm);
+            assert!(vars.len() >= 6);
+            for (name, var) in &vars {
+                let want = want.get(var.as_tensor()).unwrap().flatten_all().unwrap();
+                let got = got.get(var.as_tensor());
+                let got = got.unwrap_or_else(|| panic!("{variant}: no gradient for {name}"));
+                let got = got.flatten_all().unwrap();
+                let scale = want
+                    .abs()
+                    .unwrap()
+                    .max(0)
+                    .unwrap()
+                    .to_scalar::<f32>()
+                    .unwrap();
+                let diff = (got - &want).unwrap().abs().unwrap().max(0).unwrap();
+                let diff = diff.to_scalar::<f32>().unwrap();
+                assert!(
+                    diff <= 1e-4 * scale.max(1e-4),
+                    "{variant} {name}: max difference {diff} (largest gradient {scale})"
+                );
+            }
+        }
     }
 }

@@ -49,7 +49,7 @@ crate::simd::multiversion! {
 }
 
 /// Column sums of a row-major `rows x cols` matrix in f64, over fixed row chunks summed in order.
-fn col_sums(x: &[f32], cols: usize) -> Vec<f64> {
+pub(crate) fn col_sums(x: &[f32], cols: usize) -> Vec<f64> {
     let parts: Vec<Vec<f64>> = x
         .chunks(cols * ROWS)
         .map(|chunk| {
@@ -185,41 +185,46 @@ pub(crate) fn batch_norm_train(
     beta: &Tensor,
     eps: f64,
 ) -> Result<(Tensor, Vec<f64>, Vec<f64>)> {
-    let (rows, n) = x.dims2()?;
+    let (_, n) = x.dims2()?;
     let x = x.contiguous()?;
-    let (mean, var) = with_data(&x, |xv| {
-        let mean: Vec<f64> = col_sums(xv, n)
-            .into_iter()
-            .map(|s| s / rows as f64)
-            .collect();
-        let mean32: Vec<f32> = mean.iter().map(|&m| m as f32).collect();
-        // Centred second moment about the f32-rounded mean, corrected for the rounding.
-        let parts: Vec<Vec<f64>> = xv
-            .chunks(n * ROWS)
-            .map(|c| {
-                let mut s = vec![0f64; n];
-                add_sq_dev(c, &mean32, &mut s);
-                s
-            })
-            .collect();
-        let mut var = vec![0f64; n];
-        for p in parts {
-            for (a, b) in var.iter_mut().zip(p) {
-                *a += b;
-            }
-        }
-        for ((v, &m), &m32) in var.iter_mut().zip(&mean).zip(&mean32) {
-            let d = m - m32 as f64;
-            *v = (*v / rows as f64 - d * d).max(0.0);
-        }
-        Ok((mean, var))
-    })?;
+    let (mean, var) = with_data(&x, |xv| Ok(column_stats(xv, n)))?;
     let op = BatchNorm {
         mean: mean.clone(),
         inv_std: var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect(),
     };
     let y = x.apply_op3(&gamma.contiguous()?, &beta.contiguous()?, op)?;
     Ok((y, mean, var))
+}
+
+/// Per-column mean and biased variance of a row-major `rows x n` matrix, in f64 (BatchNorm's
+/// batch statistics).
+pub(crate) fn column_stats(xv: &[f32], n: usize) -> (Vec<f64>, Vec<f64>) {
+    let rows = xv.len() / n.max(1);
+    let mean: Vec<f64> = col_sums(xv, n)
+        .into_iter()
+        .map(|s| s / rows as f64)
+        .collect();
+    let mean32: Vec<f32> = mean.iter().map(|&m| m as f32).collect();
+    // Centred second moment about the f32-rounded mean, corrected for the rounding.
+    let parts: Vec<Vec<f64>> = xv
+        .chunks(n * ROWS)
+        .map(|c| {
+            let mut s = vec![0f64; n];
+            add_sq_dev(c, &mean32, &mut s);
+            s
+        })
+        .collect();
+    let mut var = vec![0f64; n];
+    for p in parts {
+        for (a, b) in var.iter_mut().zip(p) {
+            *a += b;
+        }
+    }
+    for ((v, &m), &m32) in var.iter_mut().zip(&mean).zip(&mean32) {
+        let d = m - m32 as f64;
+        *v = (*v / rows as f64 - d * d).max(0.0);
+    }
+    (mean, var)
 }
 
 crate::simd::multiversion! {
@@ -459,4 +464,306 @@ impl CustomOp1 for SoftmaxRows {
         })?;
         Ok(Some(Tensor::from_vec(dx, x.shape(), x.device())?))
     }
+}
+
+/// The f32 data of a contiguous CPU tensor, borrowed in place (a read lock on its storage).
+pub(crate) struct CpuView<'a> {
+    guard: candle_core::StorageRef<'a>,
+    start: usize,
+    end: usize,
+}
+
+impl<'a> CpuView<'a> {
+    pub(crate) fn new(t: &'a Tensor) -> Result<Self> {
+        let (guard, layout) = t.storage_and_layout();
+        let Some((start, end)) = layout.contiguous_offsets() else {
+            candle_core::bail!("fused kernels take contiguous tensors")
+        };
+        if !matches!(&*guard, candle_core::Storage::Cpu(CpuStorage::F32(_))) {
+            candle_core::bail!("fused kernels take f32 CPU tensors")
+        }
+        Ok(CpuView { guard, start, end })
+    }
+
+    pub(crate) fn data(&self) -> &[f32] {
+        match &*self.guard {
+            candle_core::Storage::Cpu(CpuStorage::F32(d)) => &d[self.start..self.end],
+            _ => &[],
+        }
+    }
+}
+
+/// A matrix operand of [`gemm_into`]: its data and the strides of its rows and columns (a
+/// transposed view swaps them).
+#[derive(Clone, Copy)]
+pub(crate) struct Mat<'a> {
+    pub(crate) data: &'a [f32],
+    pub(crate) rs: usize,
+    pub(crate) cs: usize,
+}
+
+/// `dst = a b` (or `dst += a b` when `accumulate`) for `a` m x k, `b` k x n and a row-major
+/// `dst` m x n, with the matrix-product kernel and thread count candle uses. Accumulating in
+/// place is what candle's products cannot do: a gradient with two sources (the critic's real and
+/// fake halves) is summed without a temporary.
+pub(crate) fn gemm_into(
+    dst: &mut [f32],
+    (m, n, k): (usize, usize, usize),
+    a: Mat,
+    b: Mat,
+    accumulate: bool,
+) -> Result<()> {
+    let extent = |x: &Mat, r: usize, c: usize| {
+        if r == 0 || c == 0 {
+            0
+        } else {
+            (r - 1) * x.rs + (c - 1) * x.cs + 1
+        }
+    };
+    if dst.len() < m * n || a.data.len() < extent(&a, m, k) || b.data.len() < extent(&b, k, n) {
+        candle_core::bail!("gemm: operands too small for a {m}x{k} by {k}x{n} product");
+    }
+    if m == 0 || n == 0 {
+        return Ok(());
+    }
+    if k == 0 {
+        if !accumulate {
+            dst[..m * n].fill(0.0);
+        }
+        return Ok(());
+    }
+    let threads = candle_core::utils::get_num_threads();
+    let parallelism = if threads > 1 {
+        gemm::Parallelism::Rayon(threads)
+    } else {
+        gemm::Parallelism::None
+    };
+    // SAFETY: the extents checked above keep every index the kernel reads or writes in bounds;
+    // `dst` is borrowed mutably, so it aliases neither operand.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            accumulate,
+            a.data.as_ptr(),
+            a.cs as isize,
+            a.rs as isize,
+            b.data.as_ptr(),
+            b.cs as isize,
+            b.rs as isize,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+    Ok(())
+}
+
+/// Per-column constants of a BatchNorm in training mode followed by LeakyReLU, for the fused
+/// critic: `y = pre * a + c` (BatchNorm's output), `xhat = (pre - m) * k` (the normalised input).
+pub(crate) struct BnConsts {
+    pub(crate) a: Vec<f32>,
+    pub(crate) c: Vec<f32>,
+    pub(crate) m: Vec<f32>,
+    pub(crate) k: Vec<f32>,
+}
+
+impl BnConsts {
+    /// From the batch statistics (f64) and BatchNorm's scale and shift, as the BatchNorm kernel
+    /// computes them.
+    pub(crate) fn new(mean: &[f64], var: &[f64], eps: f64, gamma: &[f32], beta: &[f32]) -> Self {
+        let inv_std: Vec<f64> = var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect();
+        let n = mean.len();
+        BnConsts {
+            a: (0..n)
+                .map(|j| (gamma[j] as f64 * inv_std[j]) as f32)
+                .collect(),
+            c: (0..n)
+                .map(|j| (beta[j] as f64 - mean[j] * gamma[j] as f64 * inv_std[j]) as f32)
+                .collect(),
+            m: mean.iter().map(|&v| v as f32).collect(),
+            k: inv_std.iter().map(|&v| v as f32).collect(),
+        }
+    }
+}
+
+crate::simd::multiversion! {
+    /// Adds `b` to every row of `x` in place.
+    pub(crate) fn add_rows_inplace(x: &mut [f32], b: &[f32]) {
+        for row in x.chunks_exact_mut(b.len()) {
+            for (v, &c) in row.iter_mut().zip(b) {
+                *v += c;
+            }
+        }
+    }
+}
+
+/// A dot product in eight interleaved f32 partial sums (vectorisable; a fixed order, so
+/// deterministic).
+#[inline(always)]
+fn dot8(x: &[f32], y: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
+    let (xr, yr) = (xc.remainder(), yc.remainder());
+    for (a, b) in xc.zip(yc) {
+        for l in 0..8 {
+            acc[l] += a[l] * b[l];
+        }
+    }
+    let mut s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (a, b) in xr.iter().zip(yr) {
+        s += a * b;
+    }
+    s
+}
+
+crate::simd::multiversion! {
+    /// The critic's head on pre-activations `pre` (rows of `p.a.len()`): per row the score
+    /// `LeakyReLU(BatchNorm(pre)) . w + bias` into `scores`, and the column sums of the
+    /// activations into `act_sums`.
+    pub(crate) fn head_forward(pre: &[f32], p: &BnConsts, w: &[f32], bias: f32, slope: f32, scores: &mut [f32], act_sums: &mut [f64]) {
+        let n = p.a.len();
+        let mut act = vec![0f32; n];
+        // Every slice cut to n up front, so that the loops run without bounds checks (and
+        // vectorise).
+        let (a, c, w, act, act_sums) = (&p.a[..n], &p.c[..n], &w[..n], &mut act[..], &mut act_sums[..n]);
+        for (row, s) in pre.chunks_exact(n).zip(scores.iter_mut()) {
+            for j in 0..n {
+                let y = row[j] * a[j] + c[j];
+                let v = if y > 0.0 { y } else { slope * y };
+                act[j] = v;
+                act_sums[j] += v as f64;
+            }
+            *s = dot8(act, w) + bias;
+        }
+    }
+}
+
+crate::simd::multiversion! {
+    /// BatchNorm's gradient sums for the backward pass of a block whose output gradient is `dh`
+    /// (LeakyReLU's slope applied where `y <= 0`): adds `dy` into `s` and `dy * xhat` into `sx`.
+    fn block_grad_sums(pre: &[f32], p: &BnConsts, dh: &[f32], slope: f32, s: &mut [f64], sx: &mut [f64]) {
+        let n = p.a.len();
+        // Every slice cut to n up front, so that the loops run without bounds checks (and
+        // vectorise).
+        let (a, c, m, k) = (&p.a[..n], &p.c[..n], &p.m[..n], &p.k[..n]);
+        let (s, sx) = (&mut s[..n], &mut sx[..n]);
+        for (row, g) in pre.chunks_exact(n).zip(dh.chunks_exact(n)) {
+            for j in 0..n {
+                let y = row[j] * a[j] + c[j];
+                let dy = if y > 0.0 { g[j] } else { slope * g[j] };
+                let xhat = (row[j] - m[j]) * k[j];
+                s[j] += dy as f64;
+                sx[j] += (dy * xhat) as f64;
+            }
+        }
+    }
+}
+
+crate::simd::multiversion! {
+    /// The gradient of a block's pre-activations, written over `pre`, with its column sums (the
+    /// first layer's bias gradient) added into `bias_sums`: `dpre = a * (dy - c1 - xhat * c2)`.
+    fn block_dpre(pre: &mut [f32], p: &BnConsts, dh: &[f32], slope: f32, c1: &[f32], c2: &[f32], bias_sums: &mut [f64]) {
+        let n = p.a.len();
+        let (a, c, m, k) = (&p.a[..n], &p.c[..n], &p.m[..n], &p.k[..n]);
+        let (c1, c2, bias_sums) = (&c1[..n], &c2[..n], &mut bias_sums[..n]);
+        for (row, g) in pre.chunks_exact_mut(n).zip(dh.chunks_exact(n)) {
+            for j in 0..n {
+                let x = row[j];
+                let y = x * a[j] + c[j];
+                let dy = if y > 0.0 { g[j] } else { slope * g[j] };
+                let xhat = (x - m[j]) * k[j];
+                let d = a[j] * (dy - c1[j] - xhat * c2[j]);
+                row[j] = d;
+                bias_sums[j] += d as f64;
+            }
+        }
+    }
+}
+
+/// Gradient sums (f64) of a block's first-layer bias and BatchNorm scale and shift.
+pub(crate) struct BlockSums {
+    pub(crate) bias: Vec<f64>,
+    pub(crate) gamma: Vec<f64>,
+    pub(crate) beta: Vec<f64>,
+}
+
+impl BlockSums {
+    pub(crate) fn new(n: usize) -> Self {
+        BlockSums {
+            bias: vec![0.0; n],
+            gamma: vec![0.0; n],
+            beta: vec![0.0; n],
+        }
+    }
+
+    /// Stores the sums as the gradients of `bias` and of the BatchNorm's scale and shift.
+    pub(crate) fn insert_into(
+        self,
+        grads: &mut candle_core::backprop::GradStore,
+        bias: &Tensor,
+        bn: &super::layers::BatchNorm1d,
+    ) -> Result<()> {
+        let dev = candle_core::Device::Cpu;
+        let n = self.bias.len();
+        let t = |v: Vec<f64>| {
+            Tensor::from_vec(
+                v.into_iter().map(|a| a as f32).collect::<Vec<f32>>(),
+                n,
+                &dev,
+            )
+        };
+        grads.insert(bias, t(self.bias)?);
+        grads.insert(&bn.weight, t(self.gamma)?);
+        grads.insert(&bn.bias, t(self.beta)?);
+        Ok(())
+    }
+}
+
+/// The backward pass of a block (first-layer output `pre` -> BatchNorm in training mode with
+/// constants `p` -> LeakyReLU) for the output gradient `dh`: the gradient of `pre` is written
+/// over `pre`, the bias, scale and shift gradients are added into `sums`.
+pub(crate) fn block_backward(
+    pre: &mut [f32],
+    p: &BnConsts,
+    dh: &[f32],
+    slope: f32,
+    sums: &mut BlockSums,
+) -> Result<()> {
+    let n = p.a.len();
+    if n == 0 || pre.len() != dh.len() || !pre.len().is_multiple_of(n) {
+        candle_core::bail!(
+            "block backward: {} gradients for {} values",
+            dh.len(),
+            pre.len()
+        );
+    }
+    let rows = (pre.len() / n) as f64;
+    let (mut s, mut sx) = (vec![0f64; n], vec![0f64; n]);
+    block_grad_sums(pre, p, dh, slope, &mut s, &mut sx);
+    let c1: Vec<f32> = s.iter().map(|v| (v / rows) as f32).collect();
+    let c2: Vec<f32> = sx.iter().map(|v| (v / rows) as f32).collect();
+    for j in 0..n {
+        sums.gamma[j] += sx[j];
+        sums.beta[j] += s[j];
+    }
+    block_dpre(pre, p, dh, slope, &c1, &c2, &mut sums.bias);
+    Ok(())
+}
+
+/// The input gradient of a row-wise softmax: `dx = y * (dy - sum(dy * y))` per row of `n`, for
+/// host slices (the fused steps).
+pub(crate) fn softmax_backward(y: &[f32], dy: &[f32], n: usize) -> Vec<f32> {
+    let mut dx = buffer(y.len());
+    dx.chunks_mut(n * ROWS)
+        .zip(y.chunks(n * ROWS).zip(dy.chunks(n * ROWS)))
+        .for_each(|(dc, (yc, gc))| softmax_bwd_rows(yc, gc, n, dc));
+    dx
 }

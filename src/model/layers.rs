@@ -11,8 +11,8 @@ use std::sync::Arc;
 /// computes in the backward pass only the gradients that are needed ([`linear_t`]).
 #[derive(Debug, Clone)]
 pub(crate) struct Linear {
-    weight: Tensor,
-    bias: Tensor,
+    pub(crate) weight: Tensor,
+    pub(crate) bias: Tensor,
 }
 
 impl Linear {
@@ -120,11 +120,11 @@ pub(crate) fn leaky_relu(xs: &Tensor) -> Result<Tensor> {
 /// hold them) under `running_mean` / `running_var`, which optimisers and clipping skip.
 #[derive(Debug, Clone)]
 pub struct BatchNorm1d {
-    weight: Tensor,
-    bias: Tensor,
+    pub(crate) weight: Tensor,
+    pub(crate) bias: Tensor,
     running_mean: Var,
     running_var: Var,
-    eps: f64,
+    pub(crate) eps: f64,
     momentum: f64,
 }
 
@@ -147,6 +147,28 @@ impl BatchNorm1d {
         })
     }
 
+    /// Moves the running statistics towards a batch's mean and biased variance (over `n` rows):
+    /// `running = (1 - momentum) * running + momentum * batch`, the variance made unbiased first.
+    pub(crate) fn update_running(&self, mean: &[f64], var: &[f64], n: usize) -> Result<()> {
+        let m = self.momentum;
+        let dev = self.running_mean.device();
+        let f = |v: Vec<f64>| {
+            Tensor::from_vec(
+                v.into_iter().map(|a| a as f32).collect::<Vec<f32>>(),
+                mean.len(),
+                dev,
+            )
+        };
+        let unbiased: Vec<f64> = var
+            .iter()
+            .map(|v| v * n as f64 / (n as f64 - 1.0))
+            .collect();
+        let new_mean = ((self.running_mean.as_tensor() * (1.0 - m))? + (f(mean.to_vec())? * m)?)?;
+        let new_var = ((self.running_var.as_tensor() * (1.0 - m))? + (f(unbiased)? * m)?)?;
+        self.running_mean.set(&new_mean)?;
+        self.running_var.set(&new_var)
+    }
+
     /// The same layer with scale and shift cut off from autograd (see the critic's frozen pass).
     pub(crate) fn frozen(&self) -> Self {
         BatchNorm1d {
@@ -166,24 +188,7 @@ impl ModuleT for BatchNorm1d {
             }
             let (y, mean, var) =
                 super::kernels::batch_norm_train(xs, &self.weight, &self.bias, self.eps)?;
-            let m = self.momentum;
-            let dev = xs.device();
-            let f = |v: Vec<f64>| {
-                Tensor::from_vec(
-                    v.into_iter().map(|a| a as f32).collect::<Vec<f32>>(),
-                    mean.len(),
-                    dev,
-                )
-            };
-            let unbiased: Vec<f64> = var
-                .iter()
-                .map(|v| v * n as f64 / (n as f64 - 1.0))
-                .collect();
-            let new_mean =
-                ((self.running_mean.as_tensor() * (1.0 - m))? + (f(mean.clone())? * m)?)?;
-            let new_var = ((self.running_var.as_tensor() * (1.0 - m))? + (f(unbiased)? * m)?)?;
-            self.running_mean.set(&new_mean)?;
-            self.running_var.set(&new_var)?;
+            self.update_running(&mean, &var, n)?;
             return Ok(y);
         }
         let (mean, var) = if train {
@@ -347,9 +352,9 @@ pub fn sparse_matmul(x: &SparseBatch, weight: &Tensor) -> Result<Tensor> {
 /// row is read once per product instead of once per non-zero, and the rows of the small B x out
 /// side stay in cache. (A row-by-row walk over the batch read random weight rows, 4 KB apart,
 /// which collide in the same cache sets.)
-struct ByWord {
-    rows: usize,
-    cols: usize,
+pub(crate) struct ByWord {
+    pub(crate) rows: usize,
+    pub(crate) cols: usize,
     /// `cols + 1` offsets into `doc` / `value`.
     offsets: Vec<usize>,
     doc: Vec<u32>,
@@ -357,7 +362,7 @@ struct ByWord {
 }
 
 impl ByWord {
-    fn new(x: &SparseBatch) -> ByWord {
+    pub(crate) fn new(x: &SparseBatch) -> ByWord {
         let nnz = x.values.len();
         let mut offsets = vec![0usize; x.cols + 1];
         for &w in &x.word_ids {
@@ -427,16 +432,64 @@ crate::simd::multiversion! {
 crate::simd::multiversion! {
     /// Rows `word0..` of the weight gradient `x^T g` into `rows` (a whole number of `out`-wide
     /// rows), overwriting them.
-    fn gradient_rows(x: &ByWord, g: &[f32], out: usize, word0: usize, rows: &mut [f32]) {
+    fn gradient_rows(x: &ByWord, g: &[f32], out: usize, word0: usize, rows: &mut [f32], accumulate: bool) {
         // Written before read (see `product_block`): fresh pages fault once, without a
         // copy-on-write of the zero page.
-        rows.fill(0.0);
+        if !accumulate {
+            rows.fill(0.0);
+        }
         for (i, row) in rows.chunks_exact_mut(out).enumerate() {
             for (r, val) in x.entries(word0 + i) {
                 axpy(row, val, &g[r * out..][..out]);
             }
         }
     }
+}
+
+/// `x @ w` for the `v x out` weight `w` (row-major), as a `rows x out` row-major matrix.
+pub(crate) fn sparse_product(x: &ByWord, w: &[f32], out: usize) -> Vec<f32> {
+    let rows = x.rows;
+    // One slice of output columns per thread, so that its B x width block of the output
+    // stays in that core's L2. Every output is summed by one thread in word order:
+    // deterministic.
+    let width = out
+        .div_ceil(rayon::current_num_threads().max(1))
+        .next_multiple_of(16)
+        .min(out);
+    let slice = |o0: usize| product_block(x, w, out, o0, width.min(out - o0));
+    if width == out {
+        return slice(0);
+    }
+    let slices: Vec<Vec<f32>> = (0..out.div_ceil(width))
+        .into_par_iter()
+        .map(|c| slice(c * width))
+        .collect();
+    let mut y = vec![0f32; rows * out];
+    for (c, yb) in slices.iter().enumerate() {
+        let o0 = c * width;
+        let bw = width.min(out - o0);
+        for (dst, src) in y.chunks_exact_mut(out).zip(yb.chunks_exact(bw)) {
+            dst[o0..o0 + bw].copy_from_slice(src);
+        }
+    }
+    y
+}
+
+/// The weight gradient `x^T g` (`cols x out`, row-major) of a sparse product, written over `gw`
+/// (added to it when `accumulate`).
+pub(crate) fn sparse_weight_gradient(
+    x: &ByWord,
+    g: &[f32],
+    out: usize,
+    gw: &mut [f32],
+    accumulate: bool,
+) {
+    // grad_W[j, :] = sum over the non-zeros x[r, j] of x[r, j] * grad[r, :]: each row of
+    // grad_W is written by one thread, its terms added in document order.
+    const WORDS: usize = 32;
+    gw.par_chunks_mut(out * WORDS)
+        .enumerate()
+        .for_each(|(c, rows)| gradient_rows(x, g, out, c * WORDS, rows, accumulate));
 }
 
 impl CustomOp1 for SparseMatmul {
@@ -454,38 +507,14 @@ impl CustomOp1 for SparseMatmul {
             candle_core::bail!("sparse-matmul: the weight must be contiguous")
         };
         let w = &w[start..end];
-        let x = &self.x;
-        let rows = x.rows;
-        // One slice of output columns per thread, so that its B x width block of the output
-        // stays in that core's L2. Every output is summed by one thread in word order:
-        // deterministic.
-        let width = out
-            .div_ceil(rayon::current_num_threads().max(1))
-            .next_multiple_of(16)
-            .min(out);
-        if v != x.cols {
+        if v != self.x.cols {
             candle_core::bail!(
                 "sparse-matmul: the weight has {v} rows for {} words",
-                x.cols
+                self.x.cols
             )
         }
-        let slice = |o0: usize| product_block(x, w, out, o0, width.min(out - o0));
-        if width == out {
-            return Ok((CpuStorage::F32(slice(0)), Shape::from((rows, out))));
-        }
-        let slices: Vec<Vec<f32>> = (0..out.div_ceil(width))
-            .into_par_iter()
-            .map(|c| slice(c * width))
-            .collect();
-        let mut y = vec![0f32; rows * out];
-        for (c, yb) in slices.iter().enumerate() {
-            let o0 = c * width;
-            let bw = width.min(out - o0);
-            for (dst, src) in y.chunks_exact_mut(out).zip(yb.chunks_exact(bw)) {
-                dst[o0..o0 + bw].copy_from_slice(src);
-            }
-        }
-        Ok((CpuStorage::F32(y), Shape::from((rows, out))))
+        let y = sparse_product(&self.x, w, out);
+        Ok((CpuStorage::F32(y), Shape::from((self.x.rows, out))))
     }
 
     fn bwd(&self, arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> Result<Option<Tensor>> {
@@ -496,14 +525,8 @@ impl CustomOp1 for SparseMatmul {
             (candle_core::Storage::Cpu(CpuStorage::F32(g)), Some((a, b))) => &g[a..b],
             _ => candle_core::bail!("sparse-matmul: expected an f32 CPU gradient"),
         };
-        let x = &self.x;
-        // grad_W[j, :] = sum over the non-zeros x[r, j] of x[r, j] * grad[r, :]: each row of
-        // grad_W is written by one thread, its terms added in document order.
-        const WORDS: usize = 32;
         let mut gw = vec![0f32; v * out];
-        gw.par_chunks_mut(out * WORDS)
-            .enumerate()
-            .for_each(|(c, rows)| gradient_rows(x, g, out, c * WORDS, rows));
+        sparse_weight_gradient(&self.x, g, out, &mut gw, false);
         drop(gs);
         Ok(Some(Tensor::from_vec(gw, (v, out), arg.device())?))
     }

@@ -212,15 +212,21 @@ impl Trainer {
         let theta_fake = self.prior.sample(b, &self.device)?;
         let generated = self.generator.forward_with_hidden(&theta_fake, true)?;
         let theta_real = self.encoder.theta(bow, true)?;
-        let real = self.critic.score(&theta_real.detach(), bow, true)?;
-        let fake = self
-            .critic
-            .score(&theta_fake, Bow::Dense(&generated.words.detach()), true)?;
-        let loss_d = loss::critic_loss(&real, &fake)?;
-        let value = loss_d.to_scalar::<f32>()?;
+        let words = generated.words.detach();
+        let (value, grads) = if self.device.is_cpu() {
+            // One fused pass on the CPU; the same values as the autograd path below.
+            self.critic
+                .loss_and_gradients((&theta_real, bow), (&theta_fake, Bow::Dense(&words)))?
+        } else {
+            let real = self.critic.score(&theta_real.detach(), bow, true)?;
+            let fake = self.critic.score(&theta_fake, Bow::Dense(&words), true)?;
+            let loss_d = loss::critic_loss(&real, &fake)?;
+            let value = loss_d.to_scalar::<f32>()?;
+            (value, loss_d.backward()?)
+        };
         if value.is_finite() {
             // Adam step, then every critic parameter clamped to [-clip, clip] (fused in the step).
-            self.opt_d.step(&loss_d.backward()?)?;
+            self.opt_d.step(&grads)?;
         }
         self.pending = Some(Pending {
             theta_fake,
@@ -242,6 +248,23 @@ impl Trainer {
                 (theta, g)
             }
         };
+        if self.device.is_cpu() {
+            // One fused pass on the CPU; the same values as the autograd path below.
+            let (adv, nce_value, grads) = self.generator.step_gradients(
+                &self.critic,
+                &theta_fake,
+                &generated,
+                self.config.temperature,
+                self.config.contrastive_weight,
+            )?;
+            if adv.is_finite() && nce_value.is_none_or(f32::is_finite) {
+                self.opt_g.step(&grads)?;
+            }
+            return Ok(GeneratorLosses {
+                adversarial: adv,
+                info_nce: nce_value,
+            });
+        }
         let fake = self
             .critic
             .frozen()
