@@ -1,5 +1,5 @@
 use super::kernels::{self, BnConsts, CpuView, Mat};
-use super::layers::{self, block_tail, linear_t, BatchNorm1d, Bow, ByWord, Linear};
+use super::layers::{block_tail, linear_t, BatchNorm1d, Bow, Input, Linear};
 use candle_core::backprop::GradStore;
 use candle_core::{Device, Module, ModuleT, Result, Tensor};
 use candle_nn::{Init, VarBuilder};
@@ -104,23 +104,7 @@ impl Critic {
                 cs: 1,
             };
             kernels::gemm_into(&mut g_wt, (h, k, b), dm, tm, i > 0)?;
-            match &input {
-                Input::Sparse(bw) => layers::sparse_weight_gradient(bw, &dpre, h, &mut g_wb, i > 0),
-                Input::Dense(x) => {
-                    let xv = CpuView::new(x)?;
-                    let xt = Mat {
-                        data: xv.data(),
-                        rs: 1,
-                        cs: v,
-                    };
-                    let dm = Mat {
-                        data: &dpre,
-                        rs: h,
-                        cs: 1,
-                    };
-                    kernels::gemm_into(&mut g_wb, (v, h, b), xt, dm, i > 0)?;
-                }
-            }
+            input.weight_gradient(&dpre, h, &mut g_wb, i > 0)?;
         }
         drop((wt, wb));
         let dev = Device::Cpu;
@@ -204,26 +188,8 @@ impl Critic {
         theta: &[f32],
         input: &Input,
     ) -> Result<Vec<f32>> {
-        let (h, k, v, b) = (pr.h, pr.k, pr.v, input.rows());
-        let mut pre = match input {
-            Input::Sparse(bw) => layers::sparse_product(bw, wb, h),
-            Input::Dense(x) => {
-                let mut pre = vec![0f32; b * h];
-                let xv = CpuView::new(x)?;
-                let xm = Mat {
-                    data: xv.data(),
-                    rs: v,
-                    cs: 1,
-                };
-                let wm = Mat {
-                    data: wb,
-                    rs: h,
-                    cs: 1,
-                };
-                kernels::gemm_into(&mut pre, (b, h, v), xm, wm, false)?;
-                pre
-            }
-        };
+        let (h, k, b) = (pr.h, pr.k, input.rows());
+        let mut pre = input.product(wb, h)?;
         let tm = Mat {
             data: theta,
             rs: k,
@@ -300,46 +266,6 @@ struct Params {
     b2: f32,
 }
 
-/// A batch of documents for the fused passes: grouped by word (sparse) or a contiguous dense
-/// tensor.
-enum Input {
-    Sparse(ByWord),
-    Dense(Tensor),
-}
-
-impl Input {
-    fn new(bow: Bow, rows: usize, v: usize) -> Result<Input> {
-        let input = match bow {
-            Bow::Sparse(x) => {
-                if x.cols != v {
-                    candle_core::bail!("critic: a batch of {} words for V = {v}", x.cols);
-                }
-                Input::Sparse(ByWord::new(x))
-            }
-            Bow::Dense(x) => {
-                if x.dims2()? != (rows, v) {
-                    candle_core::bail!("critic: bow is {:?}, expected ({rows}, {v})", x.dims());
-                }
-                Input::Dense(x.contiguous()?)
-            }
-        };
-        if input.rows() != rows {
-            candle_core::bail!(
-                "critic: {} documents for {rows} rows of theta",
-                input.rows()
-            );
-        }
-        Ok(input)
-    }
-
-    fn rows(&self) -> usize {
-        match self {
-            Input::Sparse(bw) => bw.rows,
-            Input::Dense(x) => x.dims().first().copied().unwrap_or(0),
-        }
-    }
-}
-
 /// Gradient sums of the parameters after the first layer's products (f64, added over halves).
 struct HeadSums {
     bn: kernels::BlockSums,
@@ -382,7 +308,7 @@ impl ModuleT for Critic {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::corpus::SparseBatch;
     use crate::model::{seeded_var_builder, trainable_vars};
@@ -422,9 +348,18 @@ mod tests {
         )
     }
 
-    fn softmax_rows(b: usize, n: usize, seed: u64) -> Tensor {
-        let t = Tensor::randn(0f32, 2.0, (b, n), &Device::Cpu).unwrap();
-        let t = (t + seed as f64 * 0.0).unwrap();
+    /// Rows on the simplex, deterministic for a seed.
+    pub(crate) fn softmax_rows(b: usize, n: usize, seed: u64) -> Tensor {
+        let x: Vec<f32> = (0..b * n)
+            .map(|i| {
+                let z = (i as u64 + 1)
+                    .wrapping_mul(2654435761)
+                    .wrapping_add(seed * 97)
+                    % 1000;
+                (z as f32 / 1000.0 - 0.5) * 4.0
+            })
+            .collect();
+        let t = Tensor::from_vec(x, (b, n), &Device::Cpu).unwrap();
         candle_nn::ops::softmax(&t, 1).unwrap()
     }
 
@@ -481,8 +416,10 @@ mod tests {
                     .unwrap()
                     .to_scalar::<f32>()
                     .unwrap();
+                // The first layer's bias feeds BatchNorm, so its gradient is zero up to
+                // rounding: an absolute floor covers that noise.
                 assert!(
-                    diff <= 1e-4 * scale.max(1e-3),
+                    diff <= 1e-4 * scale.max(1e-2),
                     "{name}: max difference {diff} (largest gradient {scale})"
                 );
             }

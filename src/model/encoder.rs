@@ -1,5 +1,8 @@
-use super::layers::{block_tail, BatchNorm1d, Bow, Linear};
-use candle_core::{Module, ModuleT, Result, Tensor};
+use super::kernels::{self, BlockSums, BnConsts, CpuView, Mat};
+use super::layers::{block_tail, BatchNorm1d, Bow, Input, Linear};
+use super::Critic;
+use candle_core::backprop::GradStore;
+use candle_core::{Device, Module, ModuleT, Result, Tensor};
 use candle_nn::VarBuilder;
 
 /// The encoder E: bow (V) -> block(V, H) -> Linear(H, K) -> softmax = theta.
@@ -48,8 +51,171 @@ impl Encoder {
     }
 }
 
+impl Encoder {
+    /// The encoder step's loss `mean D(E(bow), bow)` and its gradient for every encoder
+    /// parameter, on the CPU, by hand (see [`Critic`]'s fused passes). The forward pass is
+    /// recomputed here (BatchNorm in training mode); `move_running` says whether it moves the
+    /// running statistics (not when it repeats the critic step's pass over the same batch).
+    pub(crate) fn step_gradients(
+        &self,
+        critic: &Critic,
+        bow: Bow,
+        move_running: bool,
+    ) -> Result<(f32, GradStore)> {
+        const SLOPE: f32 = 0.01;
+        let (v, h) = self.fc1_weight.dims2()?;
+        let (k, _) = self.fc2.weight.dims2()?;
+        let b = bow.rows()?;
+        if b < 2 {
+            candle_core::bail!("BatchNorm1d in training mode needs at least 2 rows, got {b}");
+        }
+        let input = Input::new(bow, b, v)?;
+        let mut pre = {
+            let w1 = CpuView::new(&self.fc1_weight)?;
+            input.product(w1.data(), h)?
+        };
+        kernels::add_rows_inplace(&mut pre, &self.fc1_bias.to_vec1::<f32>()?);
+        let (mean, var) = kernels::column_stats(&pre, h);
+        if move_running {
+            self.bn.update_running(&mean, &var, b)?;
+        }
+        let gamma: Vec<f32> = self.bn.weight.to_vec1()?;
+        let beta: Vec<f32> = self.bn.bias.to_vec1()?;
+        let p = BnConsts::new(&mean, &var, self.bn.eps, &gamma, &beta);
+        let hidden = kernels::block_forward(&pre, &p, SLOPE);
+        let w2 = CpuView::new(&self.fc2.weight)?;
+        let mut logits = vec![0f32; b * k];
+        let hm = Mat {
+            data: &hidden,
+            rs: h,
+            cs: 1,
+        };
+        let w2t = Mat {
+            data: w2.data(),
+            rs: 1,
+            cs: h,
+        };
+        kernels::gemm_into(&mut logits, (b, k, h), hm, w2t, false)?;
+        kernels::add_rows_inplace(&mut logits, &self.fc2.bias.to_vec1::<f32>()?);
+        let theta = kernels::softmax_forward(&logits, k);
+        // mean D: every score's gradient is 1/B.
+        let theta_t = Tensor::from_slice(&theta, (b, k), &Device::Cpu)?;
+        let (score, d_theta, _) = critic.input_gradients(&theta_t, bow, 1.0 / b as f32, false)?;
+        let dlogits = kernels::softmax_backward(&theta, &d_theta, k);
+        // Output layer: dW2 = dlogits^T h, db2 = column sums, dh = dlogits W2.
+        let mut g_w2 = vec![0f32; k * h];
+        let dl_t = Mat {
+            data: &dlogits,
+            rs: 1,
+            cs: k,
+        };
+        kernels::gemm_into(&mut g_w2, (k, h, b), dl_t, hm, false)?;
+        let g_b2: Vec<f32> = kernels::col_sums(&dlogits, k)
+            .into_iter()
+            .map(|a| a as f32)
+            .collect();
+        let mut dh = vec![0f32; b * h];
+        let dl = Mat {
+            data: &dlogits,
+            rs: k,
+            cs: 1,
+        };
+        kernels::gemm_into(
+            &mut dh,
+            (b, h, k),
+            dl,
+            Mat {
+                data: w2.data(),
+                rs: h,
+                cs: 1,
+            },
+            false,
+        )?;
+        drop(w2);
+        let mut sums = BlockSums::new(h);
+        kernels::block_backward(&mut pre, &p, &dh, SLOPE, &mut sums)?;
+        let mut g_w1 = vec![0f32; v * h];
+        input.weight_gradient(&pre, h, &mut g_w1, false)?;
+        let dev = Device::Cpu;
+        let mut grads = GradStore::default();
+        grads.insert(&self.fc1_weight, Tensor::from_vec(g_w1, (v, h), &dev)?);
+        sums.insert_into(&mut grads, &self.fc1_bias, &self.bn)?;
+        grads.insert(&self.fc2.weight, Tensor::from_vec(g_w2, (k, h), &dev)?);
+        grads.insert(&self.fc2.bias, Tensor::from_vec(g_b2, k, &dev)?);
+        Ok((score as f32, grads))
+    }
+}
+
 impl ModuleT for Encoder {
     fn forward_t(&self, bow: &Tensor, train: bool) -> Result<Tensor> {
         self.theta(Bow::Dense(bow), train)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::SparseBatch;
+    use crate::model::{seeded_var_builder, trainable_vars};
+    use candle_nn::VarMap;
+
+    #[test]
+    fn fused_step_gradients_match_autograd() {
+        let (v, k, h, b) = (33, 4, 20, 7);
+        let dev = Device::Cpu;
+        // Row r holds words r, 2r + 1 and 3r + 2 (mod V), equally weighted.
+        let (mut offsets, mut word_ids, mut values) = (vec![0], vec![], vec![]);
+        let mut dense = vec![0f32; b * v];
+        for r in 0..b {
+            let mut words = vec![r % v, (2 * r + 1) % v, (3 * r + 2) % v];
+            words.sort_unstable();
+            words.dedup();
+            for &w in &words {
+                word_ids.push(w as u32);
+                values.push(1.0 / words.len() as f32);
+                dense[r * v + w] = 1.0 / words.len() as f32;
+            }
+            offsets.push(word_ids.len());
+        }
+        let sparse = SparseBatch {
+            offsets,
+            word_ids,
+            values,
+            cols: v,
+        };
+        let dense = Tensor::from_vec(dense, (b, v), &dev).unwrap();
+        let (em, cm) = (VarMap::new(), VarMap::new());
+        let enc = Encoder::new(seeded_var_builder(&em, 5, &dev), v, k, h).unwrap();
+        let critic = Critic::new(seeded_var_builder(&cm, 6, &dev), v, k, h).unwrap();
+        let theta = enc.theta(Bow::Dense(&dense), true).unwrap();
+        let real = critic
+            .frozen()
+            .score(&theta, Bow::Dense(&dense), true)
+            .unwrap();
+        let loss = crate::loss::encoder_loss(&real).unwrap();
+        let want_loss = loss.to_scalar::<f32>().unwrap();
+        let want = loss.backward().unwrap();
+        for bow in [Bow::Sparse(&sparse), Bow::Dense(&dense)] {
+            let (got_loss, got) = enc.step_gradients(&critic, bow, false).unwrap();
+            assert!(
+                (got_loss - want_loss).abs() < 1e-5,
+                "{got_loss} against {want_loss}"
+            );
+            let vars = trainable_vars(&em);
+            assert_eq!(vars.len(), 6);
+            for (name, var) in &vars {
+                let w = want.get(var.as_tensor()).unwrap().flatten_all().unwrap();
+                let g = got.get(var.as_tensor()).unwrap().flatten_all().unwrap();
+                let scale = w.abs().unwrap().max(0).unwrap().to_scalar::<f32>().unwrap();
+                let diff = (g - &w).unwrap().abs().unwrap().max(0).unwrap();
+                let diff = diff.to_scalar::<f32>().unwrap();
+                // The first layer's bias feeds BatchNorm, so its gradient is zero up to
+                // rounding: an absolute floor covers that noise.
+                assert!(
+                    diff <= 1e-4 * scale.max(1e-2),
+                    "{name}: max difference {diff} (largest gradient {scale})"
+                );
+            }
+        }
     }
 }

@@ -415,8 +415,7 @@ mod tests {
             let g =
                 Generator::new(seeded_var_builder(&gm, 3, &dev), v, k, h, variant, 8, 6).unwrap();
             let critic = Critic::new(seeded_var_builder(&cm, 4, &dev), v, k, h).unwrap();
-            let theta = Tensor::randn(0f32, 2.0, (b, k), &dev).unwrap();
-            let theta = candle_nn::ops::softmax(&theta, 1).unwrap();
+            let theta = crate::model::critic::tests::softmax_rows(b, k, 11);
             let out = g.forward_with_hidden(&theta, true).unwrap();
             let (tau, weight) = (0.5, 0.7);
             // Autograd.
@@ -462,8 +461,10 @@ mod tests {
                     .unwrap();
                 let diff = (got - &want).unwrap().abs().unwrap().max(0).unwrap();
                 let diff = diff.to_scalar::<f32>().unwrap();
+                // The first layer's bias feeds BatchNorm, so its gradient is zero up to
+                // rounding: an absolute floor covers that noise.
                 assert!(
-                    diff <= 1e-4 * scale.max(1e-4),
+                    diff <= 1e-4 * scale.max(1e-2),
                     "{variant} {name}: max difference {diff} (largest gradient {scale})"
                 );
             }

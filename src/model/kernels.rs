@@ -767,3 +767,33 @@ pub(crate) fn softmax_backward(y: &[f32], dy: &[f32], n: usize) -> Vec<f32> {
         .for_each(|(dc, (yc, gc))| softmax_bwd_rows(yc, gc, n, dc));
     dx
 }
+
+crate::simd::multiversion! {
+    /// A block's output `LeakyReLU(pre * a + c)` (BatchNorm in training mode with constants `p`).
+    fn block_rows(pre: &[f32], p: &BnConsts, slope: f32, out: &mut [f32]) {
+        let n = p.a.len();
+        let (a, c) = (&p.a[..n], &p.c[..n]);
+        for (o, x) in out.chunks_exact_mut(n).zip(pre.chunks_exact(n)) {
+            for j in 0..n {
+                let y = x[j] * a[j] + c[j];
+                o[j] = if y > 0.0 { y } else { slope * y };
+            }
+        }
+    }
+}
+
+/// A block's output from its first-layer output `pre` (host slices, the fused steps).
+pub(crate) fn block_forward(pre: &[f32], p: &BnConsts, slope: f32) -> Vec<f32> {
+    let mut out = buffer(pre.len());
+    block_rows(pre, p, slope, &mut out);
+    out
+}
+
+/// Row-wise softmax of host rows of `n` (the fused steps).
+pub(crate) fn softmax_forward(x: &[f32], n: usize) -> Vec<f32> {
+    let mut y = buffer(x.len());
+    y.chunks_mut(n * ROWS)
+        .zip(x.chunks(n * ROWS))
+        .for_each(|(yc, xc)| softmax_fwd_rows(xc, n, yc));
+    y
+}

@@ -346,6 +346,102 @@ pub fn sparse_matmul(x: &SparseBatch, weight: &Tensor) -> Result<Tensor> {
     }
 }
 
+/// A batch of documents for the fused passes: grouped by word (sparse) or a contiguous dense
+/// tensor.
+pub(crate) enum Input {
+    Sparse(ByWord),
+    Dense(Tensor),
+}
+
+impl Input {
+    pub(crate) fn new(bow: Bow, rows: usize, v: usize) -> Result<Input> {
+        let input = match bow {
+            Bow::Sparse(x) => {
+                if x.cols != v {
+                    candle_core::bail!("a batch of {} words for V = {v}", x.cols);
+                }
+                Input::Sparse(ByWord::new(x))
+            }
+            Bow::Dense(x) => {
+                if x.dims2()? != (rows, v) {
+                    candle_core::bail!("bow is {:?}, expected ({rows}, {v})", x.dims());
+                }
+                Input::Dense(x.contiguous()?)
+            }
+        };
+        if input.rows() != rows {
+            candle_core::bail!("{} documents for {rows} rows of theta", input.rows());
+        }
+        Ok(input)
+    }
+
+    pub(crate) fn rows(&self) -> usize {
+        match self {
+            Input::Sparse(bw) => bw.rows,
+            Input::Dense(x) => x.dims().first().copied().unwrap_or(0),
+        }
+    }
+
+    /// `x @ w` for a row-major `(V x out)` weight.
+    pub(crate) fn product(&self, w: &[f32], out: usize) -> Result<Vec<f32>> {
+        match self {
+            Input::Sparse(bw) => Ok(sparse_product(bw, w, out)),
+            Input::Dense(x) => {
+                let (b, v) = x.dims2()?;
+                let mut y = vec![0f32; b * out];
+                let xv = super::kernels::CpuView::new(x)?;
+                let xm = super::kernels::Mat {
+                    data: xv.data(),
+                    rs: v,
+                    cs: 1,
+                };
+                let wm = super::kernels::Mat {
+                    data: w,
+                    rs: out,
+                    cs: 1,
+                };
+                super::kernels::gemm_into(&mut y, (b, out, v), xm, wm, false)?;
+                Ok(y)
+            }
+        }
+    }
+
+    /// The weight gradient `x^T g` (`V x out`) written over `gw`, or added to it when
+    /// `accumulate`.
+    pub(crate) fn weight_gradient(
+        &self,
+        g: &[f32],
+        out: usize,
+        gw: &mut [f32],
+        accumulate: bool,
+    ) -> Result<()> {
+        match self {
+            Input::Sparse(bw) => {
+                if g.len() != bw.rows * out || gw.len() != bw.cols * out {
+                    candle_core::bail!("sparse weight gradient: sizes do not match");
+                }
+                sparse_weight_gradient(bw, g, out, gw, accumulate);
+                Ok(())
+            }
+            Input::Dense(x) => {
+                let (b, v) = x.dims2()?;
+                let xv = super::kernels::CpuView::new(x)?;
+                let xt = super::kernels::Mat {
+                    data: xv.data(),
+                    rs: 1,
+                    cs: v,
+                };
+                let gm = super::kernels::Mat {
+                    data: g,
+                    rs: out,
+                    cs: 1,
+                };
+                super::kernels::gemm_into(gw, (v, out, b), xt, gm, accumulate)
+            }
+        }
+    }
+}
+
 /// The non-zeros of a sparse batch grouped by word (compressed sparse columns).
 ///
 /// Both products then walk the weight (or its gradient) row by row, in memory order: each weight

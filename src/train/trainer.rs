@@ -290,6 +290,16 @@ impl Trainer {
     /// The encoder step: `loss_E = mean D(E(bow), bow)`, an Adam step on E. Returns loss_E.
     pub fn encoder_step(&mut self, batch: &Batch) -> Result<f32, TrainError> {
         let bow = self.bow(batch);
+        if self.device.is_cpu() {
+            // One fused pass on the CPU; the same values as the autograd path below. A repeat
+            // of the critic step's encoder pass over this batch leaves the running statistics.
+            let repeat = self.pending.as_ref().is_some_and(|p| p.docs == batch.docs);
+            let (value, grads) = self.encoder.step_gradients(&self.critic, bow, !repeat)?;
+            if value.is_finite() {
+                self.opt_e.step(&grads)?;
+            }
+            return Ok(value);
+        }
         let theta = match self.pending.as_ref() {
             Some(p) if p.docs == batch.docs => p.theta_real.clone(),
             _ => self.encoder.theta(bow, true)?,
