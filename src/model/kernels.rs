@@ -436,13 +436,13 @@ pub(crate) fn exp_nonpositive(x: f32) -> f32 {
 crate::simd::multiversion! {
     fn softmax_fwd_rows(x: &[f32], n: usize, y: &mut [f32]) {
         for (yr, xr) in y.chunks_exact_mut(n).zip(x.chunks_exact(n)) {
-            let m = xr.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let mut sum = 0f32;
+            let m = max8(xr);
+            // The exponentials first, then their sum in eight interleaved partial sums: a
+            // running sum in the same loop would keep it from vectorising.
             for (a, &v) in yr.iter_mut().zip(xr) {
                 *a = exp_nonpositive(v - m);
-                sum += *a;
             }
-            let inv = 1.0 / sum;
+            let inv = 1.0 / sum8(yr);
             for a in yr.iter_mut() {
                 *a *= inv;
             }
@@ -453,7 +453,7 @@ crate::simd::multiversion! {
 crate::simd::multiversion! {
     fn softmax_bwd_rows(y: &[f32], g: &[f32], n: usize, dx: &mut [f32]) {
         for ((dr, yr), gr) in dx.chunks_exact_mut(n).zip(y.chunks_exact(n)).zip(g.chunks_exact(n)) {
-            let dot: f32 = yr.iter().zip(gr).map(|(a, b)| a * b).sum();
+            let dot = dot8(yr, gr);
             for ((d, &yv), &gv) in dr.iter_mut().zip(yr).zip(gr) {
                 *d = yv * (gv - dot);
             }
@@ -626,6 +626,38 @@ crate::simd::multiversion! {
             }
         }
     }
+}
+
+/// The largest element (NaN ignored, as `f32::max` does), in eight interleaved maxima.
+#[inline(always)]
+fn max8(x: &[f32]) -> f32 {
+    let mut acc = [f32::NEG_INFINITY; 8];
+    let xc = x.chunks_exact(8);
+    let rest = xc
+        .remainder()
+        .iter()
+        .copied()
+        .fold(f32::NEG_INFINITY, f32::max);
+    for a in xc {
+        for l in 0..8 {
+            acc[l] = if a[l] > acc[l] { a[l] } else { acc[l] };
+        }
+    }
+    acc.iter().copied().fold(rest, f32::max)
+}
+
+/// A sum in eight interleaved f32 partial sums (vectorisable; a fixed order, so deterministic).
+#[inline(always)]
+fn sum8(x: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let xc = x.chunks_exact(8);
+    let rest: f32 = xc.remainder().iter().sum();
+    for a in xc {
+        for l in 0..8 {
+            acc[l] += a[l];
+        }
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + rest
 }
 
 /// A dot product in eight interleaved f32 partial sums (vectorisable; a fixed order, so
