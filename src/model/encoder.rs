@@ -70,34 +70,17 @@ impl Encoder {
             candle_core::bail!("BatchNorm1d in training mode needs at least 2 rows, got {b}");
         }
         let input = Input::new(bow, b, v)?;
-        let mut pre = {
-            let w1 = CpuView::new(&self.fc1_weight)?;
-            input.product(w1.data(), h)?
-        };
-        kernels::add_rows_inplace(&mut pre, &self.fc1_bias.to_vec1::<f32>()?);
-        let (mean, var) = kernels::column_stats(&pre, h);
-        if move_running {
-            self.bn.update_running(&mean, &var, b)?;
-        }
-        let gamma: Vec<f32> = self.bn.weight.to_vec1()?;
-        let beta: Vec<f32> = self.bn.bias.to_vec1()?;
-        let p = BnConsts::new(&mean, &var, self.bn.eps, &gamma, &beta);
-        let hidden = kernels::block_forward(&pre, &p, SLOPE);
-        let w2 = CpuView::new(&self.fc2.weight)?;
-        let mut logits = vec![0f32; b * k];
+        let Forward {
+            mut pre,
+            p,
+            hidden,
+            theta,
+        } = self.forward_host(&input, move_running)?;
         let hm = Mat {
             data: &hidden,
             rs: h,
             cs: 1,
         };
-        let w2t = Mat {
-            data: w2.data(),
-            rs: 1,
-            cs: h,
-        };
-        kernels::gemm_into(&mut logits, (b, k, h), hm, w2t, false)?;
-        kernels::add_rows_inplace(&mut logits, &self.fc2.bias.to_vec1::<f32>()?);
-        let theta = kernels::softmax_forward(&logits, k);
         // mean D: every score's gradient is 1/B.
         let theta_t = Tensor::from_slice(&theta, (b, k), &Device::Cpu)?;
         let (score, d_theta, _) = critic.input_gradients(&theta_t, bow, 1.0 / b as f32, false)?;
@@ -115,6 +98,7 @@ impl Encoder {
             .map(|a| a as f32)
             .collect();
         let mut dh = vec![0f32; b * h];
+        let w2 = CpuView::new(&self.fc2.weight)?;
         let dl = Mat {
             data: &dlogits,
             rs: k,
@@ -144,6 +128,77 @@ impl Encoder {
         grads.insert(&self.fc2.bias, Tensor::from_vec(g_b2, k, &dev)?);
         Ok((score as f32, grads))
     }
+}
+
+impl Encoder {
+    /// theta for a batch in training mode, by hand on host buffers (the CPU steps): the values
+    /// of [`Encoder::theta`], BatchNorm's running statistics moved, no autograd graph.
+    pub(crate) fn theta_host(&self, bow: Bow) -> Result<Tensor> {
+        let (v, _) = self.fc1_weight.dims2()?;
+        let (k, _) = self.fc2.weight.dims2()?;
+        let b = bow.rows()?;
+        let input = Input::new(bow, b, v)?;
+        let f = self.forward_host(&input, true)?;
+        Tensor::from_vec(f.theta, (b, k), &Device::Cpu)
+    }
+
+    fn forward_host(&self, input: &Input, move_running: bool) -> Result<Forward> {
+        const SLOPE: f32 = 0.01;
+        let (_, h) = self.fc1_weight.dims2()?;
+        let (k, _) = self.fc2.weight.dims2()?;
+        let b = input.rows();
+        if b < 2 {
+            candle_core::bail!("BatchNorm1d in training mode needs at least 2 rows, got {b}");
+        }
+        let mut pre = {
+            let w1 = CpuView::new(&self.fc1_weight)?;
+            input.product(w1.data(), h)?
+        };
+        kernels::add_rows_inplace(&mut pre, &self.fc1_bias.to_vec1::<f32>()?);
+        let (mean, var) = kernels::column_stats(&pre, h);
+        if move_running {
+            self.bn.update_running(&mean, &var, b)?;
+        }
+        let gamma: Vec<f32> = self.bn.weight.to_vec1()?;
+        let beta: Vec<f32> = self.bn.bias.to_vec1()?;
+        let p = BnConsts::new(&mean, &var, self.bn.eps, &gamma, &beta);
+        let hidden = kernels::block_forward(&pre, &p, SLOPE);
+        let mut logits = vec![0f32; b * k];
+        {
+            let w2 = CpuView::new(&self.fc2.weight)?;
+            let hm = Mat {
+                data: &hidden,
+                rs: h,
+                cs: 1,
+            };
+            let w2t = Mat {
+                data: w2.data(),
+                rs: 1,
+                cs: h,
+            };
+            kernels::gemm_into(&mut logits, (b, k, h), hm, w2t, false)?;
+        }
+        kernels::add_rows_inplace(&mut logits, &self.fc2.bias.to_vec1::<f32>()?);
+        let theta = kernels::softmax_forward(&logits, k);
+        Ok(Forward {
+            pre,
+            p,
+            hidden,
+            theta,
+        })
+    }
+}
+
+/// The encoder's training-mode pass on host buffers, with what its backward pass needs.
+struct Forward {
+    /// First-layer output (`B x H`).
+    pre: Vec<f32>,
+    /// The BatchNorm constants of this batch.
+    p: BnConsts,
+    /// Block output (`B x H`).
+    hidden: Vec<f32>,
+    /// theta (`B x K`).
+    theta: Vec<f32>,
 }
 
 impl ModuleT for Encoder {
@@ -196,6 +251,14 @@ mod tests {
         let want_loss = loss.to_scalar::<f32>().unwrap();
         let want = loss.backward().unwrap();
         for bow in [Bow::Sparse(&sparse), Bow::Dense(&dense)] {
+            let host = enc.theta_host(bow).unwrap();
+            let d = (&host - &theta)
+                .unwrap()
+                .abs()
+                .unwrap()
+                .flatten_all()
+                .unwrap();
+            assert!(d.max(0).unwrap().to_scalar::<f32>().unwrap() < 1e-6);
             let (got_loss, got) = enc.step_gradients(&critic, bow, false).unwrap();
             assert!(
                 (got_loss - want_loss).abs() < 1e-5,

@@ -188,6 +188,74 @@ impl Generator {
         Ok(GeneratorOutput { hidden, words })
     }
 
+    /// The training-mode pass of the CPU steps, by hand on host buffers: the same values as
+    /// [`Generator::forward_with_hidden`] (BatchNorm's running statistics moved), without
+    /// recording an autograd graph, which the fused generator step does not use.
+    pub(crate) fn forward_host(&self, theta: &Tensor) -> Result<GeneratorOutput> {
+        const SLOPE: f32 = 0.01;
+        let theta = theta.contiguous()?;
+        let (b, k) = theta.dims2()?;
+        let (v, h) = self.fc2.weight.dims2()?;
+        if b < 2 {
+            candle_core::bail!("BatchNorm1d in training mode needs at least 2 rows, got {b}");
+        }
+        let mut pre = vec![0f32; b * h];
+        {
+            let tv = CpuView::new(&theta)?;
+            let w1 = CpuView::new(&self.fc1.weight)?;
+            let tm = Mat {
+                data: tv.data(),
+                rs: k,
+                cs: 1,
+            };
+            kernels::gemm_into(
+                &mut pre,
+                (b, h, k),
+                tm,
+                Mat {
+                    data: w1.data(),
+                    rs: 1,
+                    cs: k,
+                },
+                false,
+            )?;
+        }
+        kernels::add_rows_inplace(&mut pre, &self.fc1.bias.to_vec1::<f32>()?);
+        let (mean, var) = kernels::column_stats(&pre, h);
+        self.bn.update_running(&mean, &var, b)?;
+        let gamma: Vec<f32> = self.bn.weight.to_vec1()?;
+        let beta: Vec<f32> = self.bn.bias.to_vec1()?;
+        let p = BnConsts::new(&mean, &var, self.bn.eps, &gamma, &beta);
+        let hidden = kernels::block_forward(&pre, &p, SLOPE);
+        let mut logits = vec![0f32; b * v];
+        {
+            let w2 = CpuView::new(&self.fc2.weight)?;
+            let hm = Mat {
+                data: &hidden,
+                rs: h,
+                cs: 1,
+            };
+            kernels::gemm_into(
+                &mut logits,
+                (b, v, h),
+                hm,
+                Mat {
+                    data: w2.data(),
+                    rs: 1,
+                    cs: h,
+                },
+                false,
+            )?;
+        }
+        kernels::add_rows_inplace(&mut logits, &self.fc2.bias.to_vec1::<f32>()?);
+        let words = kernels::softmax_forward(&logits, v);
+        let dev = Device::Cpu;
+        Ok(GeneratorOutput {
+            hidden: Tensor::from_vec(hidden, (b, h), &dev)?,
+            words: Tensor::from_vec(words, (b, v), &dev)?,
+        })
+    }
+
     /// The InfoNCE inputs for `theta` and its generator pass; `None` for [`Variant::Bat`].
     pub fn contrastive_pair(
         &self,
@@ -400,6 +468,43 @@ mod tests {
     use super::*;
     use crate::model::{seeded_var_builder, trainable_vars};
     use candle_nn::VarMap;
+
+    #[test]
+    fn host_pass_matches_the_candle_pass() {
+        let (v, k, h, b) = (41, 5, 24, 10);
+        let dev = Device::Cpu;
+        let (m1, m2) = (VarMap::new(), VarMap::new());
+        let g1 = Generator::new(
+            seeded_var_builder(&m1, 3, &dev),
+            v,
+            k,
+            h,
+            Variant::Word,
+            8,
+            6,
+        );
+        let g2 = Generator::new(
+            seeded_var_builder(&m2, 3, &dev),
+            v,
+            k,
+            h,
+            Variant::Word,
+            8,
+            6,
+        );
+        let theta = crate::model::critic::tests::softmax_rows(b, k, 5);
+        let a = g1.unwrap().forward_with_hidden(&theta, true).unwrap();
+        let c = g2.unwrap().forward_host(&theta).unwrap();
+        for (x, y) in [(&a.hidden, &c.hidden), (&a.words, &c.words)] {
+            let d = (x - y).unwrap().abs().unwrap().flatten_all().unwrap();
+            let d = d.max(0).unwrap().to_scalar::<f32>().unwrap();
+            assert!(d < 1e-6, "largest difference {d}");
+        }
+        for name in ["bn.running_mean", "bn.running_var"] {
+            let get = |vm: &VarMap| vm.data().lock().unwrap()[name].as_tensor().to_vec1::<f32>();
+            assert_eq!(get(&m1).unwrap(), get(&m2).unwrap(), "{name}");
+        }
+    }
 
     #[test]
     fn fused_step_gradients_match_autograd() {

@@ -210,8 +210,18 @@ impl Trainer {
         let b = batch.docs.len();
         let bow = self.bow(batch);
         let theta_fake = self.prior.sample(b, &self.device)?;
-        let generated = self.generator.forward_with_hidden(&theta_fake, true)?;
-        let theta_real = self.encoder.theta(bow, true)?;
+        let (generated, theta_real) = if self.device.is_cpu() {
+            // The fused CPU steps need no autograd graph of these passes.
+            (
+                self.generator.forward_host(&theta_fake)?,
+                self.encoder.theta_host(bow)?,
+            )
+        } else {
+            (
+                self.generator.forward_with_hidden(&theta_fake, true)?,
+                self.encoder.theta(bow, true)?,
+            )
+        };
         let words = generated.words.detach();
         let (value, grads) = if self.device.is_cpu() {
             // One fused pass on the CPU; the same values as the autograd path below.
@@ -244,7 +254,11 @@ impl Trainer {
             Some(p) => (p.theta_fake.clone(), p.generated.clone()),
             None => {
                 let theta = self.prior.sample(self.config.batch_size, &self.device)?;
-                let g = self.generator.forward_with_hidden(&theta, true)?;
+                let g = if self.device.is_cpu() {
+                    self.generator.forward_host(&theta)?
+                } else {
+                    self.generator.forward_with_hidden(&theta, true)?
+                };
                 (theta, g)
             }
         };
