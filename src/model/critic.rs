@@ -224,7 +224,7 @@ impl Critic {
         self.bn.update_running(&mean, &var, b)?;
         let p = BnConsts::new(&mean, &var, self.bn.eps, &pr.gamma, &pr.beta);
         let (mut scores, mut act_sums) = (vec![0f32; b], vec![0f64; h]);
-        kernels::head_forward(&pre, &p, &pr.w2, pr.b2, SLOPE, &mut scores, &mut act_sums);
+        kernels::head_forward(&pre, &p, (&pr.w2, pr.b2), SLOPE, &mut scores, &mut act_sums);
         let mean_score = scores.iter().map(|&s| s as f64).sum::<f64>() / b as f64;
         for (g, a) in sums.w2.iter_mut().zip(&act_sums) {
             *g += d as f64 * a;

@@ -3,11 +3,16 @@
 //! several passes and, in the backward pass, reductions over the batch dimension, which candle
 //! runs on a slow strided path; together they took more time than the matrix products. Other
 //! devices use candle's ops, which compute the same values.
+//!
+//! Also the host-buffer pieces of the fused CPU steps (critic, generator and encoder steps by
+//! hand): [`gemm_into`], BatchNorm statistics and constants, block and head passes, softmax.
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor};
+use rayon::prelude::*;
 
 /// Rows per block of work. The column reductions add per-block partial sums in block order, so
-/// that f64 partials stay short. (Splitting these memory-bound loops over threads was measured
-/// and did not pay on 2 cores: the hand-offs cost what the second core saves.)
+/// that f64 partials stay short and the result does not depend on which thread ran a block. The
+/// host-buffer kernels of the fused steps run their blocks on the thread pool (the matrix
+/// products leave the second core idle between them otherwise); the candle ops stay serial.
 const ROWS: usize = 16;
 
 fn slice<'a>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [f32]> {
@@ -51,7 +56,7 @@ crate::simd::multiversion! {
 /// Column sums of a row-major `rows x cols` matrix in f64, over fixed row chunks summed in order.
 pub(crate) fn col_sums(x: &[f32], cols: usize) -> Vec<f64> {
     let parts: Vec<Vec<f64>> = x
-        .chunks(cols * ROWS)
+        .par_chunks(cols * ROWS)
         .map(|chunk| {
             let mut s = vec![0f64; cols];
             add_col_sums(chunk, cols, &mut s);
@@ -207,7 +212,7 @@ pub(crate) fn column_stats(xv: &[f32], n: usize) -> (Vec<f64>, Vec<f64>) {
     let mean32: Vec<f32> = mean.iter().map(|&m| m as f32).collect();
     // Centred second moment about the f32-rounded mean, corrected for the rounding.
     let parts: Vec<Vec<f64>> = xv
-        .chunks(n * ROWS)
+        .par_chunks(n * ROWS)
         .map(|c| {
             let mut s = vec![0f64; n];
             add_sq_dev(c, &mean32, &mut s);
@@ -427,7 +432,7 @@ pub(crate) fn exp_nonpositive(x: f32) -> f32 {
     let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
         + 1.666_666_5e-1)
         * r
-        + 5.000_000_1e-1;
+        + 0.5;
     let e_r = p * (r * r) + r + 1.0;
     // n is in [-126, 0] here (NaN casts to 0 and stays NaN through e_r).
     e_r * f32::from_bits(((n as i32 + 127) as u32) << 23)
@@ -619,7 +624,7 @@ impl BnConsts {
 
 crate::simd::multiversion! {
     /// Adds `b` to every row of `x` in place.
-    pub(crate) fn add_rows_inplace(x: &mut [f32], b: &[f32]) {
+    fn add_rows_chunk(x: &mut [f32], b: &[f32]) {
         for row in x.chunks_exact_mut(b.len()) {
             for (v, &c) in row.iter_mut().zip(b) {
                 *v += c;
@@ -644,6 +649,15 @@ fn max8(x: &[f32]) -> f32 {
         }
     }
     acc.iter().copied().fold(rest, f32::max)
+}
+
+/// Adds `b` to every row of `x` in place (row blocks on the thread pool).
+pub(crate) fn add_rows_inplace(x: &mut [f32], b: &[f32]) {
+    if b.is_empty() {
+        return;
+    }
+    x.par_chunks_mut(b.len() * ROWS)
+        .for_each(|c| add_rows_chunk(c, b));
 }
 
 /// A sum in eight interleaved f32 partial sums (vectorisable; a fixed order, so deterministic).
@@ -683,7 +697,7 @@ crate::simd::multiversion! {
     /// The critic's head on pre-activations `pre` (rows of `p.a.len()`): per row the score
     /// `LeakyReLU(BatchNorm(pre)) . w + bias` into `scores`, and the column sums of the
     /// activations into `act_sums`.
-    pub(crate) fn head_forward(pre: &[f32], p: &BnConsts, w: &[f32], bias: f32, slope: f32, scores: &mut [f32], act_sums: &mut [f64]) {
+    fn head_rows(pre: &[f32], p: &BnConsts, w: &[f32], bias: f32, slope: f32, scores: &mut [f32], act_sums: &mut [f64]) {
         let n = p.a.len();
         let mut act = vec![0f32; n];
         // Every slice cut to n up front, so that the loops run without bounds checks (and
@@ -739,6 +753,35 @@ crate::simd::multiversion! {
                 row[j] = d;
                 bias_sums[j] += d as f64;
             }
+        }
+    }
+}
+
+/// The critic's head on pre-activations `pre`: per row the score
+/// `LeakyReLU(BatchNorm(pre)) . w + bias` into `scores`, and the column sums of the activations
+/// added into `act_sums`. Row blocks run on the thread pool; their partial sums are added in
+/// block order (deterministic).
+pub(crate) fn head_forward(
+    pre: &[f32],
+    p: &BnConsts,
+    (w, bias): (&[f32], f32),
+    slope: f32,
+    scores: &mut [f32],
+    act_sums: &mut [f64],
+) {
+    let n = p.a.len();
+    let parts: Vec<Vec<f64>> = pre
+        .par_chunks(n * ROWS)
+        .zip(scores.par_chunks_mut(ROWS))
+        .map(|(x, s)| {
+            let mut sums = vec![0f64; n];
+            head_rows(x, p, w, bias, slope, s, &mut sums);
+            sums
+        })
+        .collect();
+    for part in parts {
+        for (a, b) in act_sums.iter_mut().zip(part) {
+            *a += b;
         }
     }
 }
@@ -801,15 +844,43 @@ pub(crate) fn block_backward(
         );
     }
     let rows = (pre.len() / n) as f64;
+    // Row blocks on the thread pool; partial sums added in block order (deterministic).
+    let parts: Vec<(Vec<f64>, Vec<f64>)> = pre
+        .par_chunks(n * ROWS)
+        .zip(dh.par_chunks(n * ROWS))
+        .map(|(x, g)| {
+            let (mut s, mut sx) = (vec![0f64; n], vec![0f64; n]);
+            block_grad_sums(x, p, g, slope, &mut s, &mut sx);
+            (s, sx)
+        })
+        .collect();
     let (mut s, mut sx) = (vec![0f64; n], vec![0f64; n]);
-    block_grad_sums(pre, p, dh, slope, &mut s, &mut sx);
+    for (ps, psx) in parts {
+        for j in 0..n {
+            s[j] += ps[j];
+            sx[j] += psx[j];
+        }
+    }
     let c1: Vec<f32> = s.iter().map(|v| (v / rows) as f32).collect();
     let c2: Vec<f32> = sx.iter().map(|v| (v / rows) as f32).collect();
     for j in 0..n {
         sums.gamma[j] += sx[j];
         sums.beta[j] += s[j];
     }
-    block_dpre(pre, p, dh, slope, &c1, &c2, &mut sums.bias);
+    let parts: Vec<Vec<f64>> = pre
+        .par_chunks_mut(n * ROWS)
+        .zip(dh.par_chunks(n * ROWS))
+        .map(|(x, g)| {
+            let mut b = vec![0f64; n];
+            block_dpre(x, p, g, slope, &c1, &c2, &mut b);
+            b
+        })
+        .collect();
+    for part in parts {
+        for (a, b) in sums.bias.iter_mut().zip(part) {
+            *a += b;
+        }
+    }
     Ok(())
 }
 
@@ -817,8 +888,8 @@ pub(crate) fn block_backward(
 /// host slices (the fused steps).
 pub(crate) fn softmax_backward(y: &[f32], dy: &[f32], n: usize) -> Vec<f32> {
     let mut dx = buffer(y.len());
-    dx.chunks_mut(n * ROWS)
-        .zip(y.chunks(n * ROWS).zip(dy.chunks(n * ROWS)))
+    dx.par_chunks_mut(n * ROWS)
+        .zip(y.par_chunks(n * ROWS).zip(dy.par_chunks(n * ROWS)))
         .for_each(|(dc, (yc, gc))| softmax_bwd_rows(yc, gc, n, dc));
     dx
 }
@@ -839,16 +910,19 @@ crate::simd::multiversion! {
 
 /// A block's output from its first-layer output `pre` (host slices, the fused steps).
 pub(crate) fn block_forward(pre: &[f32], p: &BnConsts, slope: f32) -> Vec<f32> {
+    let n = p.a.len().max(1);
     let mut out = buffer(pre.len());
-    block_rows(pre, p, slope, &mut out);
+    out.par_chunks_mut(n * ROWS)
+        .zip(pre.par_chunks(n * ROWS))
+        .for_each(|(o, x)| block_rows(x, p, slope, o));
     out
 }
 
 /// Row-wise softmax of host rows of `n` (the fused steps).
 pub(crate) fn softmax_forward(x: &[f32], n: usize) -> Vec<f32> {
     let mut y = buffer(x.len());
-    y.chunks_mut(n * ROWS)
-        .zip(x.chunks(n * ROWS))
+    y.par_chunks_mut(n * ROWS)
+        .zip(x.par_chunks(n * ROWS))
         .for_each(|(yc, xc)| softmax_fwd_rows(xc, n, yc));
     y
 }
