@@ -321,7 +321,22 @@ impl Generator {
             critic.input_gradients(&theta, Bow::Dense(&words), -1.0 / b as f32, true)?;
         let mut d_words = d_words.unwrap_or_default();
         // The contrastive term through autograd, from leaves at the generator's outputs.
-        let (mut grads, info_nce, d_hidden) = if matches!(self.head, Head::None) {
+        let (mut grads, info_nce, d_hidden) = if let Head::Word {
+            word_embedding,
+            topic_embedding,
+        } = &self.head
+        {
+            let embeddings = (word_embedding, topic_embedding);
+            let (value, grads) = word_head(
+                &theta,
+                &words,
+                embeddings,
+                &mut d_words,
+                temperature,
+                weight,
+            )?;
+            (grads, Some(value), None)
+        } else if matches!(self.head, Head::None) {
             (GradStore::default(), None, None)
         } else {
             let words_leaf = Var::from_tensor(&words.detach())?;
@@ -442,6 +457,79 @@ impl Generator {
         grads.insert(&self.fc2.bias, Tensor::from_vec(g_b2, v, &dev)?);
         Ok(((-mean) as f32, info_nce, grads))
     }
+}
+
+/// The word variant's InfoNCE term `weight * InfoNCE(G(theta) E_word, theta E_topic)` and its
+/// gradients, with the two products on the vocabulary (`B x V` by `V x d`) by hand and only the
+/// small `B x d` part through autograd: adds the gradient of the generated documents into
+/// `d_words`, returns the InfoNCE value and the gradients of both embedding tables.
+fn word_head(
+    theta: &Tensor,
+    words: &Tensor,
+    (e_word, e_topic): (&Tensor, &Tensor),
+    d_words: &mut [f32],
+    temperature: f64,
+    weight: f64,
+) -> Result<(f32, GradStore)> {
+    let dev = Device::Cpu;
+    let (b, v) = words.dims2()?;
+    let (_, d) = e_word.dims2()?;
+    let wv = CpuView::new(words)?;
+    let ew = CpuView::new(e_word)?;
+    let mut docs = vec![0f32; b * d];
+    let wm = Mat {
+        data: wv.data(),
+        rs: v,
+        cs: 1,
+    };
+    kernels::gemm_into(
+        &mut docs,
+        (b, d, v),
+        wm,
+        Mat {
+            data: ew.data(),
+            rs: d,
+            cs: 1,
+        },
+        false,
+    )?;
+    let docs = Var::from_tensor(&Tensor::from_vec(docs, (b, d), &dev)?)?;
+    let topics = theta.matmul(e_topic)?;
+    let nce = crate::loss::info_nce(docs.as_tensor(), &topics, temperature)?;
+    let value = nce.to_scalar::<f32>()?;
+    let mut grads = (nce * weight)?.backward()?;
+    let Some(d_docs) = grads.remove(docs.as_tensor()) else {
+        candle_core::bail!("word head: no gradient for the document embeddings")
+    };
+    let d_docs = d_docs.contiguous()?;
+    let dv = CpuView::new(&d_docs)?;
+    // d words += d_docs E_word^T; d E_word = words^T d_docs.
+    let dm = Mat {
+        data: dv.data(),
+        rs: d,
+        cs: 1,
+    };
+    kernels::gemm_into(
+        d_words,
+        (b, v, d),
+        dm,
+        Mat {
+            data: ew.data(),
+            rs: 1,
+            cs: d,
+        },
+        true,
+    )?;
+    let mut g_ew = vec![0f32; v * d];
+    let wt = Mat {
+        data: wv.data(),
+        rs: 1,
+        cs: v,
+    };
+    kernels::gemm_into(&mut g_ew, (v, d, b), wt, dm, false)?;
+    drop((dv, ew, wv));
+    grads.insert(e_word, Tensor::from_vec(g_ew, (v, d), &dev)?);
+    Ok((value, grads))
 }
 
 /// `acc += g` for a host buffer and a tensor of as many elements.
