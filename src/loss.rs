@@ -84,3 +84,142 @@ fn diagonal_mask(n: usize, device: &Device) -> Result<Tensor> {
     }
     Tensor::from_vec(m, (n, n), device)?.to_dtype(DType::F32)
 }
+
+/// [`info_nce`] and its gradients on host rows, for the fused CPU generator step: returns the
+/// loss and `weight` times its gradients with respect to `x_i` and `x_j` (`B x d` each,
+/// row-major). The same definition (L2-normalised rows, norms at least 1e-12, the diagonal
+/// excluded); the log-sum-exp of each row is taken in f64.
+pub(crate) fn info_nce_host(
+    x_i: &[f32],
+    x_j: &[f32],
+    d: usize,
+    temperature: f64,
+    weight: f64,
+) -> Result<(f32, Vec<f32>, Vec<f32>)> {
+    use crate::model::kernels::{exp_nonpositive, gemm_into, Mat};
+    if d == 0 || x_i.len() != x_j.len() || !x_i.len().is_multiple_of(d) {
+        candle_core::bail!(
+            "info_nce: sides of {} and {} values in rows of {d}",
+            x_i.len(),
+            x_j.len()
+        );
+    }
+    let b = x_i.len() / d;
+    if b < 2 {
+        candle_core::bail!("info_nce needs at least 2 rows per side, got {b}");
+    }
+    let n = 2 * b;
+    // Stacked, normalised rows z and their norms.
+    let mut z = Vec::with_capacity(n * d);
+    z.extend_from_slice(x_i);
+    z.extend_from_slice(x_j);
+    let mut norms = vec![0f32; n];
+    for (row, norm) in z.chunks_exact_mut(d).zip(norms.iter_mut()) {
+        *norm = row.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+        for v in row.iter_mut() {
+            *v /= *norm;
+        }
+    }
+    let mut s = vec![0f32; n * n];
+    let zm = Mat {
+        data: &z,
+        rs: d,
+        cs: 1,
+    };
+    let zt = Mat {
+        data: &z,
+        rs: 1,
+        cs: d,
+    };
+    gemm_into(&mut s, (n, n, d), zm, zt, false)?;
+    let inv_tau = (1.0 / temperature) as f32;
+    // ds[r][c] = (softmax over c != r of s[r] - [c is r's partner]) / n.
+    let mut loss = 0f64;
+    let mut ds = vec![0f32; n * n];
+    for r in 0..n {
+        let row = &s[r * n..][..n];
+        let partner = (r + b) % n;
+        let out = &mut ds[r * n..][..n];
+        let m = row
+            .iter()
+            .enumerate()
+            .filter(|&(c, _)| c != r)
+            .fold(f32::NEG_INFINITY, |m, (_, &v)| m.max(v * inv_tau));
+        for (o, &v) in out.iter_mut().zip(row) {
+            *o = exp_nonpositive((v * inv_tau - m).min(0.0));
+        }
+        out[r] = 0.0;
+        let sum: f64 = out.iter().map(|&v| v as f64).sum();
+        loss += m as f64 + sum.ln() - (row[partner] * inv_tau) as f64;
+        let scale = (1.0 / (sum * n as f64)) as f32;
+        for o in out.iter_mut() {
+            *o *= scale;
+        }
+        out[partner] -= 1.0 / n as f32;
+    }
+    let loss = loss / n as f64;
+    // s = z z^T / tau, so dz = (ds + ds^T) z / tau.
+    let mut sym = vec![0f32; n * n];
+    for r in 0..n {
+        for c in 0..n {
+            sym[r * n + c] = (ds[r * n + c] + ds[c * n + r]) * inv_tau;
+        }
+    }
+    let mut dz = vec![0f32; n * d];
+    gemm_into(
+        &mut dz,
+        (n, d, n),
+        Mat {
+            data: &sym,
+            rs: n,
+            cs: 1,
+        },
+        zm,
+        false,
+    )?;
+    // Through the normalisation: dx = (dz - z (z . dz)) / norm (just dz / norm where clamped).
+    let w = weight as f32;
+    for ((g, zr), &norm) in dz.chunks_exact_mut(d).zip(z.chunks_exact(d)).zip(&norms) {
+        let dot: f32 = if norm > 1e-12 {
+            g.iter().zip(zr).map(|(a, b)| a * b).sum()
+        } else {
+            0.0
+        };
+        for (a, &zv) in g.iter_mut().zip(zr) {
+            *a = w * (*a - zv * dot) / norm;
+        }
+    }
+    let d_j = dz.split_off(b * d);
+    Ok((loss as f32, dz, d_j))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Var;
+
+    #[test]
+    fn host_info_nce_matches_autograd() {
+        let (b, d, tau, w) = (6, 5, 0.3, 0.7);
+        let vals = |seed: usize| -> Vec<f32> {
+            (0..b * d)
+                .map(|i| (((i + 1) * 7919 + seed * 104729) % 1000) as f32 / 250.0 - 2.0)
+                .collect()
+        };
+        let (xi, xj) = (vals(1), vals(2));
+        let (value, gi, gj) = info_nce_host(&xi, &xj, d, tau, w).unwrap();
+        let dev = Device::Cpu;
+        let vi = Var::from_vec(xi, (b, d), &dev).unwrap();
+        let vj = Var::from_vec(xj, (b, d), &dev).unwrap();
+        let l = info_nce(vi.as_tensor(), vj.as_tensor(), tau).unwrap();
+        let want = l.to_scalar::<f32>().unwrap();
+        assert!((value - want).abs() < 1e-5, "{value} against {want}");
+        let grads = (l * w).unwrap().backward().unwrap();
+        for (got, var) in [(gi, &vi), (gj, &vj)] {
+            let want = grads.get(var.as_tensor()).unwrap().flatten_all().unwrap();
+            for (a, b) in got.iter().zip(want.to_vec1::<f32>().unwrap()) {
+                assert!((a - b).abs() <= 1e-5 * b.abs().max(1.0), "{a} against {b}");
+            }
+        }
+    }
+}

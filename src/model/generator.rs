@@ -320,42 +320,39 @@ impl Generator {
         let (mean, _, d_words) =
             critic.input_gradients(&theta, Bow::Dense(&words), -1.0 / b as f32, true)?;
         let mut d_words = d_words.unwrap_or_default();
-        // The contrastive term through autograd, from leaves at the generator's outputs.
-        let (mut grads, info_nce, d_hidden) = if let Head::Word {
-            word_embedding,
-            topic_embedding,
-        } = &self.head
-        {
-            let embeddings = (word_embedding, topic_embedding);
-            let (value, grads) = word_head(
-                &theta,
-                &words,
-                embeddings,
-                &mut d_words,
-                temperature,
-                weight,
-            )?;
-            (grads, Some(value), None)
-        } else if matches!(self.head, Head::None) {
-            (GradStore::default(), None, None)
-        } else {
-            let words_leaf = Var::from_tensor(&words.detach())?;
-            let hidden_leaf = Var::from_tensor(&hidden.detach())?;
-            let leaves = GeneratorOutput {
-                hidden: hidden_leaf.as_tensor().clone(),
-                words: words_leaf.as_tensor().clone(),
-            };
-            let Some(pair) = self.contrastive_pair(&theta, &leaves)? else {
-                candle_core::bail!("generator step: no contrastive pair")
-            };
-            let nce = crate::loss::info_nce(&pair.documents, &pair.topics, temperature)?;
-            let value = nce.to_scalar::<f32>()?;
-            let mut grads = (nce * weight)?.backward()?;
-            if let Some(g) = grads.remove(words_leaf.as_tensor()) {
-                add_into(&mut d_words, &g)?;
+        // The contrastive term: InfoNCE and its gradient by hand on the B x d sides; the
+        // projection head and the topic embedding (small) through autograd, from a leaf at the
+        // hidden features, driven by those gradients.
+        let (mut grads, info_nce, d_hidden) = match &self.head {
+            Head::None => (GradStore::default(), None, None),
+            Head::Word {
+                word_embedding,
+                topic_embedding,
+            } => {
+                let embeddings = (word_embedding, topic_embedding);
+                let (value, grads) = word_head(
+                    &theta,
+                    &words,
+                    embeddings,
+                    &mut d_words,
+                    temperature,
+                    weight,
+                )?;
+                (grads, Some(value), None)
             }
-            let d_hidden = grads.remove(hidden_leaf.as_tensor());
-            (grads, Some(value), d_hidden)
+            Head::Projection { .. } => {
+                let hidden_leaf = Var::from_tensor(&hidden.detach())?;
+                let leaves = GeneratorOutput {
+                    hidden: hidden_leaf.as_tensor().clone(),
+                    words: words.detach(),
+                };
+                let Some(pair) = self.contrastive_pair(&theta, &leaves)? else {
+                    candle_core::bail!("generator step: no contrastive pair")
+                };
+                let (value, mut grads) = backward_info_nce(&pair, temperature, weight)?;
+                let d_hidden = grads.remove(hidden_leaf.as_tensor());
+                (grads, Some(value), d_hidden)
+            }
         };
         // Softmax, then the output layer: dW2 = dlogits^T h, db2 = column sums, dh = dlogits W2.
         let wv = CpuView::new(&words)?;
@@ -493,19 +490,17 @@ fn word_head(
         },
         false,
     )?;
-    let docs = Var::from_tensor(&Tensor::from_vec(docs, (b, d), &dev)?)?;
     let topics = theta.matmul(e_topic)?;
-    let nce = crate::loss::info_nce(docs.as_tensor(), &topics, temperature)?;
-    let value = nce.to_scalar::<f32>()?;
-    let mut grads = (nce * weight)?.backward()?;
-    let Some(d_docs) = grads.remove(docs.as_tensor()) else {
-        candle_core::bail!("word head: no gradient for the document embeddings")
-    };
-    let d_docs = d_docs.contiguous()?;
-    let dv = CpuView::new(&d_docs)?;
+    let topics_host = topics.flatten_all()?.to_vec1::<f32>()?;
+    let (value, d_docs, d_topics) =
+        crate::loss::info_nce_host(&docs, &topics_host, d, temperature, weight)?;
+    // The topic side through autograd: d(sum(topics * d_topics)) / d E_topic.
+    let d_topics = Tensor::from_vec(d_topics, (b, d), &dev)?;
+    let mut grads = (topics * d_topics)?.sum_all()?.backward()?;
+    let dv = &d_docs;
     // d words += d_docs E_word^T; d E_word = words^T d_docs.
     let dm = Mat {
-        data: dv.data(),
+        data: dv,
         rs: d,
         cs: 1,
     };
@@ -527,9 +522,30 @@ fn word_head(
         cs: v,
     };
     kernels::gemm_into(&mut g_ew, (v, d, b), wt, dm, false)?;
-    drop((dv, ew, wv));
+    drop((ew, wv));
     grads.insert(e_word, Tensor::from_vec(g_ew, (v, d), &dev)?);
     Ok((value, grads))
+}
+
+/// InfoNCE between a contrastive pair by hand ([`crate::loss::info_nce_host`]), then autograd
+/// from both sides with those gradients: returns the InfoNCE value and the gradients of
+/// `weight * InfoNCE` for every tensor the pair was computed from.
+fn backward_info_nce(
+    pair: &ContrastivePair,
+    temperature: f64,
+    weight: f64,
+) -> Result<(f32, GradStore)> {
+    let (b, d) = pair.documents.dims2()?;
+    let docs = pair.documents.flatten_all()?.to_vec1::<f32>()?;
+    let topics = pair.topics.flatten_all()?.to_vec1::<f32>()?;
+    let (value, g_docs, g_topics) =
+        crate::loss::info_nce_host(&docs, &topics, d, temperature, weight)?;
+    let dev = pair.documents.device();
+    let g_docs = Tensor::from_vec(g_docs, (b, d), dev)?;
+    let g_topics = Tensor::from_vec(g_topics, (b, d), dev)?;
+    let surrogate =
+        ((&pair.documents * g_docs)?.sum_all()? + (&pair.topics * g_topics)?.sum_all()?)?;
+    Ok((value, surrogate.backward()?))
 }
 
 /// `acc += g` for a host buffer and a tensor of as many elements.

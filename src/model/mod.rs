@@ -13,7 +13,7 @@ mod critic;
 mod encoder;
 mod generator;
 mod init;
-mod kernels;
+pub(crate) mod kernels;
 mod layers;
 mod prior;
 
