@@ -1,4 +1,4 @@
-use super::kernels::{self, BnConsts, CpuView, Mat};
+use super::kernels::{self, CpuView, Mat};
 use super::layers::{block_tail, linear_t, BatchNorm1d, Bow, Input, Linear};
 use candle_core::backprop::GradStore;
 use candle_core::{Device, Module, ModuleT, Result, Tensor};
@@ -171,8 +171,6 @@ impl Critic {
             h,
             k,
             v,
-            gamma: self.bn.weight.to_vec1()?,
-            beta: self.bn.bias.to_vec1()?,
             bias: self.bias.to_vec1()?,
             w2: self.out.weight.flatten_all()?.to_vec1()?,
             b2: b2.first().copied().unwrap_or(0.0),
@@ -220,9 +218,7 @@ impl Critic {
             candle_core::bail!("BatchNorm1d in training mode needs at least 2 rows, got {b}");
         }
         let h = pr.h;
-        let (mean, var) = kernels::column_stats(&pre, h);
-        self.bn.update_running(&mean, &var, b)?;
-        let p = BnConsts::new(&mean, &var, self.bn.eps, &pr.gamma, &pr.beta);
+        let p = self.bn.train_consts(&pre, b, true)?;
         let (mut scores, mut act_sums) = (vec![0f32; b], vec![0f64; h]);
         kernels::head_forward(&pre, &p, (&pr.w2, pr.b2), SLOPE, &mut scores, &mut act_sums);
         let mean_score = scores.iter().map(|&s| s as f64).sum::<f64>() / b as f64;
@@ -259,8 +255,6 @@ struct Params {
     h: usize,
     k: usize,
     v: usize,
-    gamma: Vec<f32>,
-    beta: Vec<f32>,
     bias: Vec<f32>,
     w2: Vec<f32>,
     b2: f32,

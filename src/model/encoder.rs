@@ -155,13 +155,7 @@ impl Encoder {
             input.product(w1.data(), h)?
         };
         kernels::add_rows_inplace(&mut pre, &self.fc1_bias.to_vec1::<f32>()?);
-        let (mean, var) = kernels::column_stats(&pre, h);
-        if move_running {
-            self.bn.update_running(&mean, &var, b)?;
-        }
-        let gamma: Vec<f32> = self.bn.weight.to_vec1()?;
-        let beta: Vec<f32> = self.bn.bias.to_vec1()?;
-        let p = BnConsts::new(&mean, &var, self.bn.eps, &gamma, &beta);
+        let p = self.bn.train_consts(&pre, b, move_running)?;
         let hidden = kernels::block_forward(&pre, &p, SLOPE);
         let mut logits = vec![0f32; b * k];
         {

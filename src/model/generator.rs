@@ -1,4 +1,4 @@
-use super::kernels::{self, BlockSums, BnConsts, CpuView, Mat};
+use super::kernels::{self, BlockSums, CpuView, Mat};
 use super::layers::{block_tail, BatchNorm1d, Bow, Linear};
 use super::Critic;
 use candle_core::backprop::GradStore;
@@ -194,38 +194,13 @@ impl Generator {
     pub(crate) fn forward_host(&self, theta: &Tensor) -> Result<GeneratorOutput> {
         const SLOPE: f32 = 0.01;
         let theta = theta.contiguous()?;
-        let (b, k) = theta.dims2()?;
+        let b = theta.dim(0)?;
         let (v, h) = self.fc2.weight.dims2()?;
         if b < 2 {
             candle_core::bail!("BatchNorm1d in training mode needs at least 2 rows, got {b}");
         }
-        let mut pre = vec![0f32; b * h];
-        {
-            let tv = CpuView::new(&theta)?;
-            let w1 = CpuView::new(&self.fc1.weight)?;
-            let tm = Mat {
-                data: tv.data(),
-                rs: k,
-                cs: 1,
-            };
-            kernels::gemm_into(
-                &mut pre,
-                (b, h, k),
-                tm,
-                Mat {
-                    data: w1.data(),
-                    rs: 1,
-                    cs: k,
-                },
-                false,
-            )?;
-        }
-        kernels::add_rows_inplace(&mut pre, &self.fc1.bias.to_vec1::<f32>()?);
-        let (mean, var) = kernels::column_stats(&pre, h);
-        self.bn.update_running(&mean, &var, b)?;
-        let gamma: Vec<f32> = self.bn.weight.to_vec1()?;
-        let beta: Vec<f32> = self.bn.bias.to_vec1()?;
-        let p = BnConsts::new(&mean, &var, self.bn.eps, &gamma, &beta);
+        let pre = self.first_layer_host(&theta)?;
+        let p = self.bn.train_consts(&pre, b, true)?;
         let hidden = kernels::block_forward(&pre, &p, SLOPE);
         let mut logits = vec![0f32; b * v];
         {
@@ -254,6 +229,28 @@ impl Generator {
             hidden: Tensor::from_vec(hidden, (b, h), &dev)?,
             words: Tensor::from_vec(words, (b, v), &dev)?,
         })
+    }
+
+    /// `theta W1^T + b1` on host buffers (`B x H`), the first layer of the block.
+    fn first_layer_host(&self, theta: &Tensor) -> Result<Vec<f32>> {
+        let (b, k) = theta.dims2()?;
+        let (h, _) = self.fc1.weight.dims2()?;
+        let mut pre = vec![0f32; b * h];
+        let tv = CpuView::new(theta)?;
+        let w1 = CpuView::new(&self.fc1.weight)?;
+        let tm = Mat {
+            data: tv.data(),
+            rs: k,
+            cs: 1,
+        };
+        let w1t = Mat {
+            data: w1.data(),
+            rs: 1,
+            cs: k,
+        };
+        kernels::gemm_into(&mut pre, (b, h, k), tm, w1t, false)?;
+        kernels::add_rows_inplace(&mut pre, &self.fc1.bias.to_vec1::<f32>()?);
+        Ok(pre)
     }
 
     /// The InfoNCE inputs for `theta` and its generator pass; `None` for [`Variant::Bat`].
@@ -406,32 +403,14 @@ impl Generator {
         }
         // The block: its first layer recomputed from theta (the same values as the forward
         // pass), its statistics from this batch; the running statistics are not moved again.
-        let mut pre = vec![0f32; b * h];
+        let mut pre = self.first_layer_host(&theta)?;
         let tv = CpuView::new(&theta)?;
         let tm = Mat {
             data: tv.data(),
             rs: k,
             cs: 1,
         };
-        {
-            let w1 = CpuView::new(&self.fc1.weight)?;
-            kernels::gemm_into(
-                &mut pre,
-                (b, h, k),
-                tm,
-                Mat {
-                    data: w1.data(),
-                    rs: 1,
-                    cs: k,
-                },
-                false,
-            )?;
-        }
-        kernels::add_rows_inplace(&mut pre, &self.fc1.bias.to_vec1::<f32>()?);
-        let (mean_1, var_1) = kernels::column_stats(&pre, h);
-        let gamma: Vec<f32> = self.bn.weight.to_vec1()?;
-        let beta: Vec<f32> = self.bn.bias.to_vec1()?;
-        let p = BnConsts::new(&mean_1, &var_1, self.bn.eps, &gamma, &beta);
+        let p = self.bn.train_consts(&pre, b, false)?;
         let mut sums = BlockSums::new(h);
         kernels::block_backward(&mut pre, &p, &dh, SLOPE, &mut sums)?;
         let mut g_w1 = vec![0f32; h * k];

@@ -169,6 +169,27 @@ impl BatchNorm1d {
         self.running_var.set(&new_var)
     }
 
+    /// The training-mode constants of this layer for a host batch `pre` (row-major, `rows` rows):
+    /// its batch statistics with the current scale and shift, the running statistics moved
+    /// towards them when `move_running` (the fused CPU steps).
+    pub(crate) fn train_consts(
+        &self,
+        pre: &[f32],
+        rows: usize,
+        move_running: bool,
+    ) -> Result<super::kernels::BnConsts> {
+        let n = pre.len() / rows.max(1);
+        let (mean, var) = super::kernels::column_stats(pre, n);
+        if move_running {
+            self.update_running(&mean, &var, rows)?;
+        }
+        let gamma: Vec<f32> = self.weight.to_vec1()?;
+        let beta: Vec<f32> = self.bias.to_vec1()?;
+        Ok(super::kernels::BnConsts::new(
+            &mean, &var, self.eps, &gamma, &beta,
+        ))
+    }
+
     /// The same layer with scale and shift cut off from autograd (see the critic's frozen pass).
     pub(crate) fn frozen(&self) -> Self {
         BatchNorm1d {
