@@ -12,7 +12,8 @@ use rayon::prelude::*;
 /// Rows per block of work. The column reductions add per-block partial sums in block order, so
 /// that f64 partials stay short and the result does not depend on which thread ran a block. The
 /// host-buffer kernels of the fused steps run their blocks on the thread pool (the matrix
-/// products leave the second core idle between them otherwise); the candle ops stay serial.
+/// products leave the second core idle between them otherwise), and so does the softmax op; the
+/// other candle ops stay serial.
 const ROWS: usize = 16;
 
 fn slice<'a>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [f32]> {
@@ -473,23 +474,12 @@ impl CustomOp1 for SoftmaxRows {
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
         let x = slice(s, l)?;
         let n = *l.dims().last().unwrap_or(&1);
-        let mut y = buffer(x.len());
-        y.chunks_mut(n * ROWS)
-            .zip(x.chunks(n * ROWS))
-            .for_each(|(yc, xc)| softmax_fwd_rows(xc, n, yc));
+        let y = softmax_forward(x, n);
         Ok((CpuStorage::F32(y), l.shape().clone()))
     }
     fn bwd(&self, x: &Tensor, res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
         let n = x.dim(candle_core::D::Minus1)?;
-        let dx = with_data(res, |y| {
-            with_data(grad, |g| {
-                let mut dx = buffer(y.len());
-                dx.chunks_mut(n * ROWS)
-                    .zip(y.chunks(n * ROWS).zip(g.chunks(n * ROWS)))
-                    .for_each(|(dc, (yc, gc))| softmax_bwd_rows(yc, gc, n, dc));
-                Ok(dx)
-            })
-        })?;
+        let dx = with_data(res, |y| with_data(grad, |g| Ok(softmax_backward(y, g, n))))?;
         Ok(Some(Tensor::from_vec(dx, x.shape(), x.device())?))
     }
 }
