@@ -70,31 +70,61 @@ impl Critic {
     /// backward by hand) instead of through candle's autograd, which allocates a zeroed gradient
     /// and a sum for every node of the graph. BatchNorm's running statistics move as in two
     /// [`Critic::score`] calls in training mode, real half first. The values are those of
-    /// `loss::critic_loss` on the two scores and its `backward()`, up to summation order.
+    /// `loss::critic_loss` on the two scores and its `backward()`, up to summation order. (The
+    /// critic step runs its two parts itself.)
+    #[cfg(test)]
     pub(crate) fn loss_and_gradients(
         &self,
         real: (&Tensor, Bow),
         fake: (&Tensor, Bow),
     ) -> Result<(f32, GradStore)> {
+        let real = self.real_pass(real.0, real.1)?;
+        self.fake_pass_and_gradients(real, fake)
+    }
+
+    /// The real half of [`Critic::loss_and_gradients`]: forward and backward through the head,
+    /// running statistics moved. It needs nothing of the generator, so the critic step runs it
+    /// beside the generator's pass.
+    pub(crate) fn real_pass(&self, theta: &Tensor, bow: Bow) -> Result<RealPass> {
         let pr = self.params()?;
-        let (h, k, v) = (pr.h, pr.k, pr.v);
-        let (mut g_wt, mut g_wb) = (vec![0f32; h * k], vec![0f32; v * h]);
-        let mut sums = HeadSums::new(h);
-        let mut loss = 0f64;
-        let wt = CpuView::new(&self.theta_weight)?;
-        let wb = CpuView::new(&self.bow_weight)?;
-        for (i, ((theta, bow), sign)) in [(real, -1f64), (fake, 1f64)].into_iter().enumerate() {
-            let theta = theta.contiguous()?;
-            let tv = CpuView::new(&theta)?;
-            let input = Input::new(bow, theta.dim(0)?, v)?;
-            let b = input.rows();
-            let pre = self.first_layer(&pr, wt.data(), wb.data(), tv.data(), &input)?;
-            // Every score's gradient is sign / B.
-            let (mean, dpre) = self.head_pass(&pr, pre, b, (sign / b as f64) as f32, &mut sums)?;
-            loss += sign * mean;
-            // Weight gradients, the second half's added to the first's in place.
+        let theta = theta.contiguous()?;
+        let input = Input::new(bow, theta.dim(0)?, pr.v)?;
+        let mut sums = HeadSums::new(pr.h);
+        let (mean, dpre) = self.half(&pr, &theta, &input, -1.0, &mut sums)?;
+        Ok(RealPass {
+            theta,
+            input,
+            mean,
+            dpre,
+            sums,
+        })
+    }
+
+    /// The fake half after [`Critic::real_pass`], then every parameter's gradient of the loss.
+    pub(crate) fn fake_pass_and_gradients(
+        &self,
+        real: RealPass,
+        fake: (&Tensor, Bow),
+    ) -> Result<(f32, GradStore)> {
+        let pr = self.params()?;
+        let (h, k) = (pr.h, pr.k);
+        let RealPass {
+            theta: theta_real,
+            input: input_real,
+            mean: mean_real,
+            dpre: dpre_real,
+            mut sums,
+        } = real;
+        let theta_fake = fake.0.contiguous()?;
+        let input_fake = Input::new(fake.1, theta_fake.dim(0)?, pr.v)?;
+        let (mean_fake, dpre_fake) = self.half(&pr, &theta_fake, &input_fake, 1.0, &mut sums)?;
+        // Weight gradients: the fake half's product fills a fresh buffer (no zeroing), the
+        // real half's is added to it in place.
+        let theta_grad = |theta: &Tensor, dpre: &[f32], acc: Option<&mut Vec<f32>>| {
+            let b = theta.dim(0)?;
+            let tv = CpuView::new(theta)?;
             let dm = Mat {
-                data: &dpre,
+                data: dpre,
                 rs: 1,
                 cs: h,
             };
@@ -103,16 +133,42 @@ impl Critic {
                 rs: k,
                 cs: 1,
             };
-            kernels::gemm_into(&mut g_wt, (h, k, b), dm, tm, i > 0)?;
-            input.weight_gradient(&dpre, h, &mut g_wb, i > 0)?;
-        }
-        drop((wt, wb));
+            match acc {
+                Some(g) => kernels::gemm_into(g, (h, k, b), dm, tm, true).map(|_| None),
+                None => kernels::gemm_new((h, k, b), dm, tm).map(Some),
+            }
+        };
+        let mut g_wt = theta_grad(&theta_fake, &dpre_fake, None)?.unwrap_or_default();
+        theta_grad(&theta_real, &dpre_real, Some(&mut g_wt))?;
+        let mut g_wb = input_fake.weight_gradient_new(&dpre_fake, h)?;
+        input_real.weight_gradient(&dpre_real, h, &mut g_wb, true)?;
         let dev = Device::Cpu;
         let mut grads = GradStore::default();
         grads.insert(&self.theta_weight, Tensor::from_vec(g_wt, (h, k), &dev)?);
-        grads.insert(&self.bow_weight, Tensor::from_vec(g_wb, (v, h), &dev)?);
+        grads.insert(&self.bow_weight, Tensor::from_vec(g_wb, (pr.v, h), &dev)?);
         sums.insert_into(&mut grads, self)?;
-        Ok((loss as f32, grads))
+        Ok(((mean_fake - mean_real) as f32, grads))
+    }
+
+    /// One half of the critic's loss, `sign * mean D(theta, x)`: the mean score and the gradient
+    /// of its first layer's output (every score's gradient is sign / B), head gradients added
+    /// into `sums`.
+    fn half(
+        &self,
+        pr: &Params,
+        theta: &Tensor,
+        input: &Input,
+        sign: f64,
+        sums: &mut HeadSums,
+    ) -> Result<(f64, Vec<f32>)> {
+        let b = input.rows();
+        let pre = {
+            let tv = CpuView::new(theta)?;
+            let wt = CpuView::new(&self.theta_weight)?;
+            let wb = CpuView::new(&self.bow_weight)?;
+            self.first_layer(pr, wt.data(), wb.data(), tv.data(), input)?
+        };
+        self.head_pass(pr, pre, b, (sign / b as f64) as f32, sums)
     }
 
     /// The mean score `mean D(theta, bow)` (BatchNorm in training mode, running statistics
@@ -258,6 +314,15 @@ struct Params {
     bias: Vec<f32>,
     w2: Vec<f32>,
     b2: f32,
+}
+
+/// The critic step's real half, computed before its fake half (see [`Critic::real_pass`]).
+pub(crate) struct RealPass {
+    theta: Tensor,
+    input: Input,
+    mean: f64,
+    dpre: Vec<f32>,
+    sums: HeadSums,
 }
 
 /// Gradient sums of the parameters after the first layer's products (f64, added over halves).

@@ -97,15 +97,13 @@ impl Encoder {
             .into_iter()
             .map(|a| a as f32)
             .collect();
-        let mut dh = vec![0f32; b * h];
         let w2 = CpuView::new(&self.fc2.weight)?;
         let dl = Mat {
             data: &dlogits,
             rs: k,
             cs: 1,
         };
-        kernels::gemm_into(
-            &mut dh,
+        let dh = kernels::gemm_new(
             (b, h, k),
             dl,
             Mat {
@@ -113,13 +111,11 @@ impl Encoder {
                 rs: h,
                 cs: 1,
             },
-            false,
         )?;
         drop(w2);
         let mut sums = BlockSums::new(h);
         kernels::block_backward(&mut pre, &p, &dh, SLOPE, &mut sums)?;
-        let mut g_w1 = vec![0f32; v * h];
-        input.weight_gradient(&pre, h, &mut g_w1, false)?;
+        let g_w1 = input.weight_gradient_new(&pre, h)?;
         let dev = Device::Cpu;
         let mut grads = GradStore::default();
         grads.insert(&self.fc1_weight, Tensor::from_vec(g_w1, (v, h), &dev)?);

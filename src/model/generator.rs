@@ -202,28 +202,22 @@ impl Generator {
         let pre = self.first_layer_host(&theta)?;
         let p = self.bn.train_consts(&pre, b, true)?;
         let hidden = kernels::block_forward(&pre, &p, SLOPE);
-        let mut logits = vec![0f32; b * v];
-        {
+        let mut words = {
             let w2 = CpuView::new(&self.fc2.weight)?;
             let hm = Mat {
                 data: &hidden,
                 rs: h,
                 cs: 1,
             };
-            kernels::gemm_into(
-                &mut logits,
-                (b, v, h),
-                hm,
-                Mat {
-                    data: w2.data(),
-                    rs: 1,
-                    cs: h,
-                },
-                false,
-            )?;
-        }
-        kernels::add_rows_inplace(&mut logits, &self.fc2.bias.to_vec1::<f32>()?);
-        let words = kernels::softmax_forward(&logits, v);
+            let w2t = Mat {
+                data: w2.data(),
+                rs: 1,
+                cs: h,
+            };
+            kernels::gemm_new((b, v, h), hm, w2t)?
+        };
+        // The logits become the words' distributions in place.
+        kernels::softmax_bias_inplace(&mut words, &self.fc2.bias.to_vec1::<f32>()?, v);
         let dev = Device::Cpu;
         Ok(GeneratorOutput {
             hidden: Tensor::from_vec(hidden, (b, h), &dev)?,
@@ -235,7 +229,6 @@ impl Generator {
     fn first_layer_host(&self, theta: &Tensor) -> Result<Vec<f32>> {
         let (b, k) = theta.dims2()?;
         let (h, _) = self.fc1.weight.dims2()?;
-        let mut pre = vec![0f32; b * h];
         let tv = CpuView::new(theta)?;
         let w1 = CpuView::new(&self.fc1.weight)?;
         let tm = Mat {
@@ -248,7 +241,7 @@ impl Generator {
             rs: 1,
             cs: k,
         };
-        kernels::gemm_into(&mut pre, (b, h, k), tm, w1t, false)?;
+        let mut pre = kernels::gemm_new((b, h, k), tm, w1t)?;
         kernels::add_rows_inplace(&mut pre, &self.fc1.bias.to_vec1::<f32>()?);
         Ok(pre)
     }
@@ -356,14 +349,12 @@ impl Generator {
         let dlogits = kernels::softmax_backward(wv.data(), &d_words, v);
         drop(wv);
         let hv = CpuView::new(&hidden)?;
-        let mut g_w2 = vec![0f32; v * h];
         let dl_t = Mat {
             data: &dlogits,
             rs: 1,
             cs: v,
         };
-        kernels::gemm_into(
-            &mut g_w2,
+        let g_w2 = kernels::gemm_new(
             (v, h, b),
             dl_t,
             Mat {
@@ -371,23 +362,20 @@ impl Generator {
                 rs: h,
                 cs: 1,
             },
-            false,
         )?;
         drop(hv);
         let g_b2: Vec<f32> = kernels::col_sums(&dlogits, v)
             .into_iter()
             .map(|a| a as f32)
             .collect();
-        let mut dh = vec![0f32; b * h];
-        {
+        let mut dh = {
             let w2 = CpuView::new(&self.fc2.weight)?;
             let dl = Mat {
                 data: &dlogits,
                 rs: v,
                 cs: 1,
             };
-            kernels::gemm_into(
-                &mut dh,
+            kernels::gemm_new(
                 (b, h, v),
                 dl,
                 Mat {
@@ -395,9 +383,8 @@ impl Generator {
                     rs: h,
                     cs: 1,
                 },
-                false,
-            )?;
-        }
+            )?
+        };
         if let Some(g) = d_hidden {
             add_into(&mut dh, &g)?;
         }
@@ -413,9 +400,7 @@ impl Generator {
         let p = self.bn.train_consts(&pre, b, false)?;
         let mut sums = BlockSums::new(h);
         kernels::block_backward(&mut pre, &p, &dh, SLOPE, &mut sums)?;
-        let mut g_w1 = vec![0f32; h * k];
-        kernels::gemm_into(
-            &mut g_w1,
+        let g_w1 = kernels::gemm_new(
             (h, k, b),
             Mat {
                 data: &pre,
@@ -423,7 +408,6 @@ impl Generator {
                 cs: h,
             },
             tm,
-            false,
         )?;
         drop(tv);
         let dev = Device::Cpu;
@@ -452,14 +436,12 @@ fn word_head(
     let (_, d) = e_word.dims2()?;
     let wv = CpuView::new(words)?;
     let ew = CpuView::new(e_word)?;
-    let mut docs = vec![0f32; b * d];
     let wm = Mat {
         data: wv.data(),
         rs: v,
         cs: 1,
     };
-    kernels::gemm_into(
-        &mut docs,
+    let docs = kernels::gemm_new(
         (b, d, v),
         wm,
         Mat {
@@ -467,7 +449,6 @@ fn word_head(
             rs: d,
             cs: 1,
         },
-        false,
     )?;
     let topics = theta.matmul(e_topic)?;
     let topics_host = topics.flatten_all()?.to_vec1::<f32>()?;
@@ -494,13 +475,12 @@ fn word_head(
         },
         true,
     )?;
-    let mut g_ew = vec![0f32; v * d];
     let wt = Mat {
         data: wv.data(),
         rs: 1,
         cs: v,
     };
-    kernels::gemm_into(&mut g_ew, (v, d, b), wt, dm, false)?;
+    let g_ew = kernels::gemm_new((v, d, b), wt, dm)?;
     drop((ew, wv));
     grads.insert(e_word, Tensor::from_vec(g_ew, (v, d), &dev)?);
     Ok((value, grads))

@@ -531,6 +531,40 @@ pub(crate) fn gemm_into(
     b: Mat,
     accumulate: bool,
 ) -> Result<()> {
+    if dst.len() < m * n {
+        candle_core::bail!("gemm: a destination of {} for a {m}x{n} product", dst.len());
+    }
+    // SAFETY: `dst` holds m x n initialised values and is borrowed mutably, so it aliases
+    // neither operand.
+    unsafe { gemm_raw(dst.as_mut_ptr(), (m, n, k), a, b, accumulate) }
+}
+
+/// `a b` (`a` m x k, `b` k x n) in a fresh row-major m x n buffer, written by the product
+/// without zeroing it first: the large gradients and outputs of the fused steps would otherwise
+/// cost a memset each.
+pub(crate) fn gemm_new((m, n, k): (usize, usize, usize), a: Mat, b: Mat) -> Result<Vec<f32>> {
+    let mut out = Vec::with_capacity(m * n);
+    // SAFETY: the product writes all m x n entries (without reading them, `accumulate` is
+    // false) into the spare capacity, which nothing else refers to; only then is the length set.
+    unsafe {
+        gemm_raw(out.as_mut_ptr(), (m, n, k), a, b, false)?;
+        out.set_len(m * n);
+    }
+    Ok(out)
+}
+
+/// The product behind [`gemm_into`] and [`gemm_new`].
+///
+/// # Safety
+/// `dst` must be valid for writes of m x n values (and reads too when `accumulate`), and must
+/// not overlap either operand.
+unsafe fn gemm_raw(
+    dst: *mut f32,
+    (m, n, k): (usize, usize, usize),
+    a: Mat,
+    b: Mat,
+    accumulate: bool,
+) -> Result<()> {
     let extent = |x: &Mat, r: usize, c: usize| {
         if r == 0 || c == 0 {
             0
@@ -538,7 +572,7 @@ pub(crate) fn gemm_into(
             (r - 1) * x.rs + (c - 1) * x.cs + 1
         }
     };
-    if dst.len() < m * n || a.data.len() < extent(&a, m, k) || b.data.len() < extent(&b, k, n) {
+    if a.data.len() < extent(&a, m, k) || b.data.len() < extent(&b, k, n) {
         candle_core::bail!("gemm: operands too small for a {m}x{k} by {k}x{n} product");
     }
     if m == 0 || n == 0 {
@@ -546,24 +580,26 @@ pub(crate) fn gemm_into(
     }
     if k == 0 {
         if !accumulate {
-            dst[..m * n].fill(0.0);
+            // SAFETY: the caller guarantees m x n writable values at `dst`.
+            unsafe { std::ptr::write_bytes(dst, 0, m * n) };
         }
         return Ok(());
     }
-    let threads = candle_core::utils::get_num_threads();
+    // The pool this runs in (candle's `get_num_threads` reads /proc/cpuinfo on every call).
+    let threads = rayon::current_num_threads();
     let parallelism = if threads > 1 {
         gemm::Parallelism::Rayon(threads)
     } else {
         gemm::Parallelism::None
     };
-    // SAFETY: the extents checked above keep every index the kernel reads or writes in bounds;
-    // `dst` is borrowed mutably, so it aliases neither operand.
+    // SAFETY: the extents checked above keep every index the kernel reads in bounds; the
+    // caller guarantees the destination.
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
-            dst.as_mut_ptr(),
+            dst,
             1,
             n as isize,
             accumulate,
@@ -906,6 +942,30 @@ pub(crate) fn block_forward(pre: &[f32], p: &BnConsts, slope: f32) -> Vec<f32> {
         .zip(pre.par_chunks(n * ROWS))
         .for_each(|(o, x)| block_rows(x, p, slope, o));
     out
+}
+
+crate::simd::multiversion! {
+    fn softmax_bias_rows(x: &mut [f32], bias: &[f32], n: usize) {
+        for xr in x.chunks_exact_mut(n) {
+            for (a, &c) in xr.iter_mut().zip(bias) {
+                *a += c;
+            }
+            let m = max8(xr);
+            for a in xr.iter_mut() {
+                *a = exp_nonpositive(*a - m);
+            }
+            let inv = 1.0 / sum8(xr);
+            for a in xr.iter_mut() {
+                *a *= inv;
+            }
+        }
+    }
+}
+
+/// Row-wise `softmax(x + bias)` of host rows of `n`, in place (the generator's output layer).
+pub(crate) fn softmax_bias_inplace(x: &mut [f32], bias: &[f32], n: usize) {
+    x.par_chunks_mut(n * ROWS)
+        .for_each(|xc| softmax_bias_rows(xc, bias, n));
 }
 
 /// Row-wise softmax of host rows of `n` (the fused steps).

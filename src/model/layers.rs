@@ -409,7 +409,6 @@ impl Input {
             Input::Sparse(bw) => Ok(sparse_product(bw, w, out)),
             Input::Dense(x) => {
                 let (b, v) = x.dims2()?;
-                let mut y = vec![0f32; b * out];
                 let xv = super::kernels::CpuView::new(x)?;
                 let xm = super::kernels::Mat {
                     data: xv.data(),
@@ -421,8 +420,34 @@ impl Input {
                     rs: out,
                     cs: 1,
                 };
-                super::kernels::gemm_into(&mut y, (b, out, v), xm, wm, false)?;
-                Ok(y)
+                super::kernels::gemm_new((b, out, v), xm, wm)
+            }
+        }
+    }
+
+    /// The weight gradient `x^T g` (`V x out`) in a fresh buffer.
+    pub(crate) fn weight_gradient_new(&self, g: &[f32], out: usize) -> Result<Vec<f32>> {
+        match self {
+            Input::Sparse(bw) => {
+                // Added onto calloc's zeros: one zeroing, not two.
+                let mut gw = vec![0f32; bw.cols * out];
+                self.weight_gradient(g, out, &mut gw, true)?;
+                Ok(gw)
+            }
+            Input::Dense(x) => {
+                let (b, v) = x.dims2()?;
+                let xv = super::kernels::CpuView::new(x)?;
+                let xt = super::kernels::Mat {
+                    data: xv.data(),
+                    rs: 1,
+                    cs: v,
+                };
+                let gm = super::kernels::Mat {
+                    data: g,
+                    rs: out,
+                    cs: 1,
+                };
+                super::kernels::gemm_new((v, out, b), xt, gm)
             }
         }
     }

@@ -209,35 +209,55 @@ impl Trainer {
     pub fn critic_step(&mut self, batch: &Batch) -> Result<f32, TrainError> {
         let b = batch.docs.len();
         let bow = self.bow(batch);
-        let (theta_fake, generated, theta_real) = if self.device.is_cpu() {
-            // The fused CPU steps need no autograd graph of these passes. The prior's draws
-            // (serial, about 1 ms at K = 100) overlap the encoder's pass.
-            let (prior, encoder, device) = (&mut self.prior, &self.encoder, &self.device);
-            let (theta_fake, theta_real) =
-                rayon::join(|| prior.sample(b, device), || encoder.theta_host(bow));
-            let theta_fake = theta_fake?;
-            let generated = self.generator.forward_host(&theta_fake)?;
-            (theta_fake, generated, theta_real?)
-        } else {
-            let theta_fake = self.prior.sample(b, &self.device)?;
-            (
-                theta_fake.clone(),
-                self.generator.forward_with_hidden(&theta_fake, true)?,
-                self.encoder.theta(bow, true)?,
-            )
-        };
+        if self.device.is_cpu() {
+            // The fused CPU steps, with no autograd graph of these passes. The generator's pass
+            // (the prior's draws, then a large product) and the real half (the encoder's pass,
+            // then the critic's forward and backward on it) are independent: they run side by
+            // side, so that the small kernels of one fill the other's idle moments.
+            let (prior, generator, device) = (&mut self.prior, &self.generator, &self.device);
+            let (encoder, critic) = (&self.encoder, &self.critic);
+            let (fake, real) = rayon::join(
+                || -> candle_core::Result<_> {
+                    let theta_fake = prior.sample(b, device)?;
+                    let generated = generator.forward_host(&theta_fake)?;
+                    Ok((theta_fake, generated))
+                },
+                || -> candle_core::Result<_> {
+                    let theta_real = encoder.theta_host(bow)?;
+                    let pass = critic.real_pass(&theta_real, bow)?;
+                    Ok((theta_real, pass))
+                },
+            );
+            let ((theta_fake, generated), (theta_real, real)) = (fake?, real?);
+            let words = generated.words.detach();
+            let (value, grads) = self
+                .critic
+                .fake_pass_and_gradients(real, (&theta_fake, Bow::Dense(&words)))?;
+            return self.finish_critic_step(value, grads, theta_fake, generated, theta_real, batch);
+        }
+        let theta_fake = self.prior.sample(b, &self.device)?;
+        let generated = self.generator.forward_with_hidden(&theta_fake, true)?;
+        let theta_real = self.encoder.theta(bow, true)?;
         let words = generated.words.detach();
-        let (value, grads) = if self.device.is_cpu() {
-            // One fused pass on the CPU; the same values as the autograd path below.
-            self.critic
-                .loss_and_gradients((&theta_real, bow), (&theta_fake, Bow::Dense(&words)))?
-        } else {
-            let real = self.critic.score(&theta_real.detach(), bow, true)?;
-            let fake = self.critic.score(&theta_fake, Bow::Dense(&words), true)?;
-            let loss_d = loss::critic_loss(&real, &fake)?;
-            let value = loss_d.to_scalar::<f32>()?;
-            (value, loss_d.backward()?)
-        };
+        let real = self.critic.score(&theta_real.detach(), bow, true)?;
+        let fake = self.critic.score(&theta_fake, Bow::Dense(&words), true)?;
+        let loss_d = loss::critic_loss(&real, &fake)?;
+        let value = loss_d.to_scalar::<f32>()?;
+        let grads = loss_d.backward()?;
+        self.finish_critic_step(value, grads, theta_fake, generated, theta_real, batch)
+    }
+
+    /// The critic's Adam step (when its loss is finite), and the passes kept for the generator
+    /// and encoder steps of the same iteration.
+    fn finish_critic_step(
+        &mut self,
+        value: f32,
+        grads: candle_core::backprop::GradStore,
+        theta_fake: Tensor,
+        generated: GeneratorOutput,
+        theta_real: Tensor,
+        batch: &Batch,
+    ) -> Result<f32, TrainError> {
         if value.is_finite() {
             // Adam step, then every critic parameter clamped to [-clip, clip] (fused in the step).
             self.opt_d.step(&grads)?;
