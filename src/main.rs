@@ -40,6 +40,11 @@ enum Command {
 fn use_huge_pages() {
     use std::os::unix::process::CommandExt;
     const TUNABLE: &str = "glibc.malloc.hugetlb";
+    // A marker, so that an environment that drops GLIBC_TUNABLES cannot make a restart loop.
+    const MARKER: &str = "GCATM_RESTARTED";
+    if std::env::var_os(MARKER).is_some() {
+        return;
+    }
     let tunables = match std::env::var("GLIBC_TUNABLES") {
         Ok(t) if t.contains(TUNABLE) => return,
         Ok(t) if !t.is_empty() => format!("{t}:{TUNABLE}=1"),
@@ -50,6 +55,7 @@ fn use_huge_pages() {
         let _ = std::process::Command::new(exe)
             .args(std::env::args_os().skip(1))
             .env("GLIBC_TUNABLES", tunables)
+            .env(MARKER, "1")
             .exec();
     }
 }
