@@ -434,21 +434,9 @@ impl Input {
                 self.weight_gradient(g, out, &mut gw, true)?;
                 Ok(gw)
             }
-            Input::Dense(x) => {
-                let (b, v) = x.dims2()?;
-                let xv = super::kernels::CpuView::new(x)?;
-                let xt = super::kernels::Mat {
-                    data: xv.data(),
-                    rs: 1,
-                    cs: v,
-                };
-                let gm = super::kernels::Mat {
-                    data: g,
-                    rs: out,
-                    cs: 1,
-                };
-                super::kernels::gemm_new((v, out, b), xt, gm)
-            }
+            Input::Dense(x) => dense_gradient(x, g, out, |dims, xt, gm| {
+                super::kernels::gemm_new(dims, xt, gm)
+            }),
         }
     }
 
@@ -469,23 +457,34 @@ impl Input {
                 sparse_weight_gradient(bw, g, out, gw, accumulate);
                 Ok(())
             }
-            Input::Dense(x) => {
-                let (b, v) = x.dims2()?;
-                let xv = super::kernels::CpuView::new(x)?;
-                let xt = super::kernels::Mat {
-                    data: xv.data(),
-                    rs: 1,
-                    cs: v,
-                };
-                let gm = super::kernels::Mat {
-                    data: g,
-                    rs: out,
-                    cs: 1,
-                };
-                super::kernels::gemm_into(gw, (v, out, b), xt, gm, accumulate)
-            }
+            Input::Dense(x) => dense_gradient(x, g, out, |dims, xt, gm| {
+                super::kernels::gemm_into(gw, dims, xt, gm, accumulate)
+            }),
         }
     }
+}
+
+/// Calls `product` with the dimensions and operands of a dense batch's weight gradient `x^T g`
+/// (`V x out`): the one place that lays them out for both forms of [`Input::weight_gradient`].
+fn dense_gradient<R>(
+    x: &Tensor,
+    g: &[f32],
+    out: usize,
+    product: impl FnOnce((usize, usize, usize), super::kernels::Mat, super::kernels::Mat) -> Result<R>,
+) -> Result<R> {
+    let (b, v) = x.dims2()?;
+    let xv = super::kernels::CpuView::new(x)?;
+    let xt = super::kernels::Mat {
+        data: xv.data(),
+        rs: 1,
+        cs: v,
+    };
+    let gm = super::kernels::Mat {
+        data: g,
+        rs: out,
+        cs: 1,
+    };
+    product((v, out, b), xt, gm)
 }
 
 /// The non-zeros of a sparse batch grouped by word (compressed sparse columns).
