@@ -2,6 +2,7 @@
 use super::common::{load_corpus, read_json, CorpusSource, Loaded};
 use anyhow::Context;
 use gcatm::eval::Evaluator;
+use gcatm::experiments::{entry, Budget};
 use gcatm::train::{
     load_checkpoint, train_to_dir, write_json, EpochRecord, TrainConfig, Trainer, Variant,
 };
@@ -15,6 +16,11 @@ pub struct TrainArgs {
     /// A TrainConfig JSON file; the flags below override its values.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Start from the settings of this log entry (1..12, 9b or its time stamp; see `gcatm log
+    /// list`) at the cpu budget's network size, evaluated every 10 epochs; the flags below
+    /// override them.
+    #[arg(long, conflicts_with = "config")]
+    entry: Option<String>,
     /// Number of topics K.
     #[arg(long)]
     topics: Option<usize>,
@@ -52,15 +58,31 @@ pub struct TrainArgs {
     #[arg(long, default_value = "runs/train")]
     out: PathBuf,
     /// Continue the run in this folder.
-    #[arg(long, conflicts_with_all = ["config", "topics", "variant", "temperature", "g_lr_scale", "batch_size", "corpus", "restrict_vocab", "seed", "out"])]
+    #[arg(long, conflicts_with_all = ["config", "entry", "topics", "variant", "temperature", "g_lr_scale", "batch_size", "corpus", "restrict_vocab", "seed", "out"])]
     resume: Option<PathBuf>,
 }
 
 impl TrainArgs {
-    fn config(&self) -> anyhow::Result<TrainConfig> {
-        let mut c: TrainConfig = match &self.config {
-            Some(p) => read_json(p)?,
-            None => TrainConfig::default(),
+    /// The run's configuration: the config file or log entry, else the defaults (with K = the
+    /// number of planted topics when training on the planted corpus), then the flags.
+    fn config(&self, loaded: &Loaded) -> anyhow::Result<TrainConfig> {
+        let mut c: TrainConfig = match (&self.config, &self.entry) {
+            (Some(p), _) => read_json(p)?,
+            (None, Some(id)) => {
+                let e = entry(id)
+                    .ok_or_else(|| anyhow::anyhow!("no log entry `{id}` (see `gcatm log list`)"))?;
+                TrainConfig {
+                    eval_every: 10,
+                    ..e.config(Budget::Cpu)
+                }
+            }
+            (None, None) => match &loaded.planted {
+                Some(p) => TrainConfig {
+                    topics: p.topics.len(),
+                    ..TrainConfig::default()
+                },
+                None => TrainConfig::default(),
+            },
         };
         macro_rules! set {
             ($($f:ident),*) => { $(if let Some(v) = self.$f.clone() { c.$f = v; })* };
@@ -98,12 +120,12 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             (trainer, dir.clone(), loaded, epochs)
         }
         None => {
-            let config = args.config()?;
             let source = CorpusSource {
                 corpus: args.corpus.clone(),
                 restrict_vocab: args.restrict_vocab.clone(),
             };
             let loaded = load_corpus(&source)?;
+            let config = args.config(&loaded)?;
             if args.out.join("checkpoint").exists() {
                 anyhow::bail!(
                     "{} already holds a run: continue it with `gcatm train --resume {}` or choose another --out",
@@ -135,7 +157,50 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let evaluator = evaluator(&loaded)?;
     let summary = train_with_progress(&mut trainer, epochs, &out, &evaluator)?;
     println!("{}", serde_json::to_string_pretty(&summary_line(&summary))?);
+    report(&trainer, &summary, &evaluator, &loaded)?;
     eprintln!("run folder: {}", out.display());
+    Ok(())
+}
+
+/// The end of a run in words: the topics, NPMI and TD beside the random-topic floor for this K,
+/// and on the planted corpus how many planted topics were recovered.
+fn report(
+    trainer: &Trainer,
+    summary: &gcatm::train::RunSummary,
+    evaluator: &Evaluator,
+    loaded: &Loaded,
+) -> anyhow::Result<()> {
+    let Some(e) = &summary.final_evaluation else {
+        return Ok(());
+    };
+    let k = trainer.config().topics;
+    eprintln!("topics (top 10 words) after epoch {}:", summary.epochs);
+    for (i, t) in e.topics.iter().enumerate() {
+        eprintln!("  {i:>3}  {}", t.join(" "));
+    }
+    let floor = evaluator.npmi_floor(k)?;
+    let verdict = if e.npmi.mean > floor.mean + 2.0 * floor.std {
+        "above"
+    } else {
+        "not above"
+    };
+    eprintln!(
+        "NPMI {:.3} ({verdict} the random-topic floor {floor}), TD@{} {:.3}",
+        e.npmi.mean, e.td_top_n, e.td
+    );
+    if let Some((epoch, best)) = summary.best_npmi {
+        eprintln!("best NPMI {best:.3} at epoch {epoch}");
+    }
+    if let Some(p) = &loaded.planted {
+        let words = gcatm::eval::topic_words(&trainer.generator, trainer.batcher().vocab(), 10)?;
+        let words: Vec<Vec<String>> = words.into_iter().map(|t| t.words).collect();
+        eprintln!(
+            "recovered {} of {} planted topics (a learned topic holds at least 5 of a planted \
+             topic's top 10 words)",
+            p.recovered(&words),
+            p.topics.len()
+        );
+    }
     Ok(())
 }
 
