@@ -590,6 +590,9 @@ pub enum Progress<'a> {
 /// run leaves the finished ones). A failing entry gets a row with `error` set and the others
 /// still run. With `reuse`, an entry whose folder already holds a complete run at this budget
 /// (its [`ROW_FILE`]) is not run again. Returns the rows in order.
+///
+/// `out` itself is locked throughout ([`RunFolder::lock`]), so that a second `run_all` into it
+/// fails at once with [`TrainError::Locked`] instead of interleaving its `summary.json`.
 pub fn run_all<F>(
     list: &[&Entry],
     budget: Budget,
@@ -601,6 +604,8 @@ pub fn run_all<F>(
 where
     F: FnMut(Progress<'_>),
 {
+    std::fs::create_dir_all(out).map_err(|e| ReproduceError::file(out, e))?;
+    let _lock = RunFolder::new(out).lock()?;
     let evaluator = data.evaluator()?;
     let mut rows: Vec<SummaryRow> = Vec::with_capacity(list.len());
     for (i, &e) in list.iter().enumerate() {

@@ -207,3 +207,43 @@ fn a_holder_killed_with_sigkill_does_not_block_the_next_run() {
     assert_one_run(&folder, 4, 2);
     assert!(start.elapsed() < Duration::from_secs(60));
 }
+
+#[test]
+fn reproduce_refuses_a_folder_another_writer_holds() {
+    use gcatm::experiments::{entry, Budget};
+    use gcatm::reproduce::{all_entries, load_data, run_all, run_entry, ReproduceError};
+    let tmp = tempfile::tempdir().unwrap();
+    let data = load_data(Budget::Smoke, None).unwrap(); // the planted corpus
+    let evaluator = data.evaluator().unwrap();
+    let e = entry("6").unwrap();
+    std::fs::create_dir_all(tmp.path().join(e.label)).unwrap();
+    let held = RunFolder::new(tmp.path().join(e.label)).lock().unwrap();
+    std::fs::write(tmp.path().join(e.label).join("history.jsonl"), "kept\n").unwrap();
+    let err = run_entry(e, Budget::Smoke, &data, &evaluator, tmp.path(), |_| {})
+        .err()
+        .expect("the entry's folder is held");
+    assert!(
+        matches!(&err, ReproduceError::Train(gcatm::train::TrainError::Locked { holder: Some(h), .. }) if h.pid == std::process::id()),
+        "{err}"
+    );
+    // Refused before clearing: the holder's files are untouched.
+    let history = std::fs::read_to_string(tmp.path().join(e.label).join("history.jsonl"));
+    assert_eq!(history.unwrap(), "kept\n");
+    drop(held);
+    // The folder of a whole re-run is held too: a second one fails before training anything.
+    let _all = RunFolder::new(tmp.path()).lock().unwrap();
+    let err = run_all(
+        &all_entries(),
+        Budget::Smoke,
+        &data,
+        tmp.path(),
+        false,
+        |_| {},
+    )
+    .expect_err("the output folder is held");
+    assert!(
+        err.to_string().contains("another process is writing"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("summary.json").exists());
+}
