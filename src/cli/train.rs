@@ -103,7 +103,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                 .with_context(|| format!("creating {}", args.out.display()))?;
             // Locked before the check, so that two runs started together cannot both pass it.
             let folder = RunFolder::new(&args.out).lock()?;
-            if folder.checkpoint().exists() {
+            // (A checkpoint only under `.checkpoint.old`, after a crash mid-save, counts too.)
+            if folder.checkpoint().exists() || folder.checkpoint_epoch().is_some() {
                 anyhow::bail!(
                     "{} already holds a run: continue it with `gcatm train --resume {}` or choose another --out",
                     args.out.display(),
