@@ -4,11 +4,12 @@ use anyhow::Context;
 use gcatm::eval::Evaluator;
 use gcatm::experiments::{entry, Budget};
 use gcatm::train::{
-    load_checkpoint, train_to_dir, write_json, EpochRecord, TrainConfig, Trainer, Variant,
+    load_checkpoint, train_to_folder, write_json, EpochRecord, LockedRunFolder, RunFolder,
+    TrainConfig, TrainError, Trainer, Variant,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Arguments of `gcatm train`.
 #[derive(clap::Args)]
@@ -106,18 +107,17 @@ impl TrainArgs {
 
 /// Runs `gcatm train`.
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
-    let (mut trainer, out, loaded, epochs) = match &args.resume {
+    let (mut trainer, folder, loaded, epochs) = match &args.resume {
         Some(dir) => {
-            let source: CorpusSource = read_json(&dir.join("corpus.json"))?;
+            // Locked before anything is read: a folder another process trains is not joined.
+            let folder = RunFolder::new(dir).lock()?;
+            let source: CorpusSource = read_json(&folder.corpus())?;
             let loaded = load_corpus(&source)?;
-            let trainer = load_checkpoint(
-                &dir.join("checkpoint"),
-                &loaded.train,
-                args.device.as_deref(),
-            )
-            .with_context(|| format!("resuming the run in {}", dir.display()))?;
+            let trainer =
+                load_checkpoint(&folder.checkpoint(), &loaded.train, args.device.as_deref())
+                    .with_context(|| format!("resuming the run in {}", dir.display()))?;
             let epochs = args.epochs.unwrap_or(trainer.config().epochs);
-            (trainer, dir.clone(), loaded, epochs)
+            (trainer, folder, loaded, epochs)
         }
         None => {
             let source = CorpusSource {
@@ -126,25 +126,24 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             };
             let loaded = load_corpus(&source)?;
             let config = args.config(&loaded)?;
-            if args.out.join("checkpoint").exists() {
+            std::fs::create_dir_all(&args.out)
+                .with_context(|| format!("creating {}", args.out.display()))?;
+            // Locked before the check, so that two runs started together cannot both pass it.
+            let folder = RunFolder::new(&args.out).lock()?;
+            // (A checkpoint only under `.checkpoint.old`, after a crash mid-save, counts too.)
+            if folder.checkpoint().exists() || folder.checkpoint_epoch().is_some() {
                 anyhow::bail!(
                     "{} already holds a run: continue it with `gcatm train --resume {}` or choose another --out",
                     args.out.display(),
                     args.out.display()
                 );
             }
-            std::fs::create_dir_all(&args.out)
-                .with_context(|| format!("creating {}", args.out.display()))?;
-            write_json(&args.out.join("corpus.json"), &source)?;
+            write_json(&folder.corpus(), &source)?;
             let epochs = config.epochs;
-            (
-                Trainer::new(config, &loaded.train)?,
-                args.out.clone(),
-                loaded,
-                epochs,
-            )
+            (Trainer::new(config, &loaded.train)?, folder, loaded, epochs)
         }
     };
+    let out = folder.path().to_path_buf();
     eprintln!("corpus: {}", loaded.description);
     eprintln!(
         "device: {}, K = {}, variant {}, {} iterations per epoch, epochs {} -> {epochs}",
@@ -155,10 +154,13 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         trainer.epoch()
     );
     let evaluator = evaluator(&loaded)?;
-    let summary = train_with_progress(&mut trainer, epochs, &out, &evaluator)?;
+    let summary = train_with_progress(&mut trainer, epochs, &folder, &evaluator)?;
     println!("{}", serde_json::to_string_pretty(&summary_line(&summary))?);
     report(&trainer, &summary, &evaluator, &loaded)?;
-    eprintln!("run folder: {}", out.display());
+    match folder.disk_use() {
+        Ok(used) => eprintln!("run folder: {}, {used}", out.display()),
+        Err(_) => eprintln!("run folder: {}", out.display()),
+    }
     Ok(())
 }
 
@@ -225,7 +227,7 @@ fn summary_line(s: &gcatm::train::RunSummary) -> serde_json::Value {
 pub fn train_with_progress(
     trainer: &mut Trainer,
     epochs: usize,
-    out: &Path,
+    folder: &LockedRunFolder,
     evaluator: &Evaluator,
 ) -> anyhow::Result<gcatm::train::RunSummary> {
     let todo = epochs.saturating_sub(trainer.epoch()) as u64;
@@ -262,14 +264,25 @@ pub fn train_with_progress(
             None => eprintln!("epoch {} ({:.2} s): {msg}", r.epoch, r.seconds),
         }
     };
-    let result = train_to_dir(trainer, epochs, out, Some(evaluator), show);
+    let result = train_to_folder(trainer, epochs, folder, Some(evaluator), show);
     if let Some(b) = bar {
         b.finish();
     }
     result.map_err(|e| {
-        anyhow::anyhow!(e).context(format!(
-            "training stopped; the last good checkpoint is in {}",
-            out.join("checkpoint").display()
-        ))
+        let context = match &e {
+            // A failed save says itself what is left.
+            TrainError::Save { .. } => "training stopped".to_string(),
+            _ => match folder.checkpoint_epoch() {
+                Some(n) => format!(
+                    "training stopped; the last good checkpoint (epoch {n}) is in {}",
+                    folder.checkpoint().display()
+                ),
+                None => format!(
+                    "training stopped; {} holds no checkpoint, so there is nothing to resume from",
+                    folder.checkpoint().display()
+                ),
+            },
+        };
+        anyhow::anyhow!(e).context(context)
     })
 }
