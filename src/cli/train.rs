@@ -187,7 +187,7 @@ fn report(
         "not above"
     };
     eprintln!(
-        "NPMI {:.3} ({verdict} the random-topic floor {floor}), TD@{} {:.3}",
+        "NPMI {:.3}, {verdict} the random-topic floor {floor}; TD@{} {:.3}",
         e.npmi.mean, e.td_top_n, e.td
     );
     if let Some((epoch, best)) = summary.best_npmi {
