@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Checks that the `cuda` feature compiles and links on a machine without a GPU, with CUDA 13.0 from
-# PyPI (recipe: ../shared/docs/cuda.md). The toolchain and the target folder live outside the clone,
+# PyPI (.ci/setup-cuda13-toolchain.sh: nvcc and the CUDA libraries from PyPI wheels, a link-time
+# stub of libcuda). The toolchain and the target folder live outside the clone,
 # in $GCATM_CACHE (default ~/.cache/gcatm), so the ~10 minutes of kernel compilation are paid once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE=${GCATM_CACHE:-$HOME/.cache/gcatm}
 ENV_DIR=$CACHE/cuda13-build-env
-SETUP=../shared/tools/setup_cuda13_toolchain.sh
+SETUP=.ci/setup-cuda13-toolchain.sh
 mkdir -p "$CACHE"
 if [ ! -f "$ENV_DIR/cuda_env.sh" ]; then
-  [ -f "$SETUP" ] || { echo "cuda-build: $SETUP not found (../shared must be beside the checkout)"; exit 1; }
   bash "$SETUP" "$ENV_DIR"
 fi
 # shellcheck disable=SC1091

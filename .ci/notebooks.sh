@@ -2,12 +2,16 @@
 # Executes the project's Jupyter notebooks headlessly with the evcxr Rust kernel.
 #
 # Usage: bash .ci/notebooks.sh [PATH...]      PATH: a notebook or a folder of them (default: notebooks)
+#        bash .ci/notebooks.sh --install-only  only install the toolchain (CI starts it early)
 # Environment:
 #   GCATM_BUDGET        budget the notebooks run at (default: smoke)
 #   NOTEBOOKS_OUT       where executed copies and logs go (default: target/executed-notebooks)
 #   NOTEBOOK_TIMEOUT    seconds one cell may take (default: 3600)
 #   NOTEBOOKS_REQUIRE_ENTRIES=1   also fail when an entry notebook 01..12 is missing
 #   NOTEBOOKS_NO_INSTALL=1        never install anything (fail if a tool is missing)
+#   NOTEBOOKS_JOBS      notebooks executed at once after the first (default 2): a notebook is mostly
+#                       one rustc (each cell compiles and links) or one kernel at a time, so two
+#                       keep two cores busy; the first runs alone to fill evcxr's cache.
 # Prints "ok"/"FAIL" per notebook, then "notebooks: N passed, M failed"; exits 1 on any failure.
 #
 # A notebook fails when nbconvert fails (compile error, or a panic: see init.evcxr below), when any
@@ -22,6 +26,9 @@ export GCATM_BUDGET=${GCATM_BUDGET:-smoke}
 export CANDLE_NUM_THREADS=${CANDLE_NUM_THREADS:-1}
 OUTDIR=${NOTEBOOKS_OUT:-target/executed-notebooks}
 TIMEOUT=${NOTEBOOK_TIMEOUT:-3600}
+JOBS=${NOTEBOOKS_JOBS:-2}
+INSTALL_ONLY=0
+if [ "${1:-}" = --install-only ]; then INSTALL_ONLY=1; shift; fi
 [ "$#" -gt 0 ] || set -- notebooks
 
 # Throwaway folder: cold kernels leave 160-380 MB build folders in TMPDIR.
@@ -39,6 +46,14 @@ install_tools() {
     echo "installing evcxr_jupyter (cargo install, about 11 minutes)"
     CARGO_TARGET_DIR="$SCRATCH/evcxr-build" cargo install --locked evcxr_jupyter || return 1
   fi
+  if ! command -v mold >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    # Each cell links a library of every dependency; mold links it in a fraction of ld's time.
+    # Optional: without it the kernel uses the system linker.
+    echo "installing mold (the linker the kernels use)"
+    { apt-get install -y -qq mold >/dev/null 2>&1 \
+      || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq mold >/dev/null 2>&1; }; } \
+      || echo "mold could not be installed; the kernels use the system linker"
+  fi
   if ! python3 -m jupyter kernelspec list 2>/dev/null | grep -qE '^\s*rust\s'; then
     evcxr_jupyter --install || return 1
   fi
@@ -49,6 +64,7 @@ if [ "${NOTEBOOKS_NO_INSTALL:-0}" = 1 ]; then
 elif ! install_tools; then
   echo "could not install the notebook toolchain"; echo "notebooks: 0 passed, 1 failed"; exit 1
 fi
+if [ "$INSTALL_ONLY" = 1 ]; then echo "notebook toolchain ready"; exit 0; fi
 
 # --- kernel start-up commands ---------------------------------------------------------------------
 # :cache keeps compiled dependencies across kernels (~/.cache/evcxr, persistent: 376 s -> ~30 s per
@@ -56,6 +72,7 @@ fi
 export EVCXR_CONFIG_DIR="$SCRATCH/evcxr-config"
 mkdir -p "$EVCXR_CONFIG_DIR" "$SCRATCH/tmp"
 printf ':cache 4096\n:preserve_vars_on_panic 0\n' > "$EVCXR_CONFIG_DIR/init.evcxr"
+if command -v mold >/dev/null; then printf ':linker mold\n' >> "$EVCXR_CONFIG_DIR/init.evcxr"; fi
 export TMPDIR="$SCRATCH/tmp"
 
 # --- checks on an executed notebook ---------------------------------------------------------------
@@ -76,24 +93,44 @@ for p in "$@"; do
   else echo "FAIL  $p: no such notebook or folder"; fi
 done
 
-fail=0; n=0; missing=0; seen_entries=""
-for p in "$@"; do [ -e "$p" ] || missing=$((missing+1)); done
-for nb in "${notebooks[@]}"; do
-  n=$((n+1)); out="$OUTDIR/$(dirname "$nb")"; mkdir -p "$out"; res="$out/$(basename "$nb")"
+# Executes one notebook and checks it; prints one line and exits non-zero when it failed.
+run_one() {
+  local nb=$1 out res start
+  out="$OUTDIR/$(dirname "$nb")"; mkdir -p "$out"; res="$out/$(basename "$nb")"
   start=$(date +%s)
   if ! python3 -m jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout="$TIMEOUT" \
        --ExecutePreprocessor.kernel_name=rust --output-dir "$out" "$nb" >"$res.log" 2>&1; then
     echo "FAIL  $nb ($(( $(date +%s) - start ))s)"; grep -A12 'CellExecutionError' "$res.log" | head -20
-    fail=$((fail+1))
+    return 1
   elif has_stderr "$res"; then
-    echo "FAIL  $nb: a cell wrote to stderr (e.g. an error returned with ?)"; fail=$((fail+1))
+    echo "FAIL  $nb: a cell wrote to stderr (e.g. an error returned with ?)"; return 1
   elif is_entry "$nb" && ! has_svg "$res"; then
-    echo "FAIL  $nb: an entry notebook produced no image/svg+xml output"; fail=$((fail+1))
-  else
-    echo "ok    $nb ($(( $(date +%s) - start ))s)"
+    echo "FAIL  $nb: an entry notebook produced no image/svg+xml output"; return 1
   fi
+  echo "ok    $nb ($(( $(date +%s) - start ))s)"
+}
+
+fail=0; n=${#notebooks[@]}; missing=0; seen_entries=""
+for p in "$@"; do [ -e "$p" ] || missing=$((missing+1)); done
+for nb in "${notebooks[@]}"; do
   if is_entry "$nb"; then seen_entries="$seen_entries $(basename "$nb" | cut -c1-2)"; fi
 done
+# The first notebook alone (it fills evcxr's cache), then up to $JOBS at a time; each job's line is
+# printed whole when it ends, and every job's status is collected. Notebooks that read other
+# notebooks' runs (12 reuses entry 11's, 13-summary all of them) start only once every earlier one
+# has finished, so that none of them trains a run another notebook is writing.
+reads_others() { [[ "$(basename "$1")" =~ ^(12|13)- ]]; }
+STATUS="$SCRATCH/status"; mkdir -p "$STATUS"
+i=0
+for nb in "${notebooks[@]}"; do
+  i=$((i+1))
+  if reads_others "$nb"; then wait; fi
+  ( run_one "$nb"; echo $? > "$STATUS/$i" ) &
+  if [ "$i" -eq 1 ] || reads_others "$nb"; then wait; fi
+  while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do sleep 1; done
+done
+wait
+for f in "$STATUS"/*; do [ "$(cat "$f")" = 0 ] || fail=$((fail+1)); done
 
 if [ "${NOTEBOOKS_REQUIRE_ENTRIES:-0}" = 1 ]; then
   for i in 01 02 03 04 05 06 07 08 09 10 11 12; do

@@ -1,7 +1,7 @@
 //! Loading 20NG (train + test, TopMost layout) and restricting it to the 1883 words it shares with
 //! the `20news_clean` vocabulary: what every run on the stand-in corpus does first.
 //!
-//! Data: `$GCATM_DATA`, else `<crate>/../shared/data`.
+//! Data: `$GCATM_DATA`, else the crate's `data/`.
 use criterion::{criterion_group, criterion_main, Criterion};
 use gcatm::corpus::{load_topmost, read_vocab_file, Split};
 use std::hint::black_box;
@@ -10,7 +10,7 @@ use std::path::PathBuf;
 fn data_root() -> PathBuf {
     match std::env::var_os("GCATM_DATA") {
         Some(v) if !v.is_empty() => PathBuf::from(v),
-        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"),
+        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data"),
     }
 }
 

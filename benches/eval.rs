@@ -3,7 +3,7 @@
 //! with NPMI, UCI, UMass and C_V;
 //! and one full `Evaluator::evaluate` of a K = 50 model with clustering of the test documents.
 //!
-//! `cargo bench --bench eval`; data from `$GCATM_DATA` or `<crate>/../shared/data`.
+//! `cargo bench --bench eval`; data from `$GCATM_DATA` or the crate's `data/`.
 use candle_core::Device;
 use candle_nn::VarMap;
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -17,7 +17,7 @@ use std::hint::black_box;
 use std::path::PathBuf;
 
 fn data_dir() -> PathBuf {
-    let fallback = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
+    let fallback = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data");
     std::env::var_os("GCATM_DATA")
         .map(PathBuf::from)
         .unwrap_or(fallback)

@@ -60,16 +60,34 @@ fn use_huge_pages() {
     }
 }
 
-fn main() -> anyhow::Result<()> {
+/// Errors the user can act on print as one message with its causes, never with a backtrace (even
+/// under `RUST_BACKTRACE=1`, which only panics — real bugs — should honour).
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    // Only the commands that train allocate the large buffers huge pages are for.
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    use_huge_pages();
+    if matches!(
+        cli.command,
+        Command::Train(_) | Command::Bench(_) | Command::Reproduce(_)
+    ) {
+        use_huge_pages();
+    }
     // candle splits element-wise ops over a spinning thread pool; on the few-core CPUs this
     // tool targets, the hand-offs cost more than the ops (measured: 2.35 vs 2.7 s per 20NG
     // epoch on 2 cores). Matrix products keep all cores. An explicit setting wins.
     if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
         std::env::set_var("CANDLE_NUM_THREADS", "1");
     }
-    let cli = Cli::parse();
     match cli.command {
         Command::Corpus(a) => cli::corpus::run(a),
         Command::Data(a) => cli::data::run(a),

@@ -31,7 +31,8 @@ use crate::corpus::{
 use crate::eval::{EvalError, Evaluator, Measures};
 use crate::experiments::{entries, entry, Budget, CorpusChoice, Entry, ExperimentError};
 use crate::train::{
-    train_to_dir, write_atomic, write_json, EpochRecord, History, RunSummary, TrainError, Trainer,
+    train_to_folder, write_atomic, write_json, EpochRecord, History, RunFolder, RunSummary,
+    TrainError, Trainer,
 };
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -463,8 +464,9 @@ fn clear_run(dir: &Path) -> Result<(), ReproduceError> {
 /// `topics.txt`, `metrics.json`, `checkpoint/`, `best/`; `corpus.json` for 20ng-1883, so that
 /// `gcatm train --resume` can continue it) plus [`ROW_FILE`]. `on_epoch` sees every epoch.
 ///
-/// A run that fails (e.g. a diverging loss) returns the error; its folder keeps the last good
-/// checkpoint.
+/// The folder's lock ([`crate::train::RunFolder::lock`]) is held throughout: a second re-run
+/// into the same folder fails at once with [`TrainError::Locked`]. A run that fails (e.g. a
+/// diverging loss, a full disk) returns the error; its folder keeps the last good checkpoint.
 pub fn run_entry<F>(
     entry: &Entry,
     budget: Budget,
@@ -477,8 +479,10 @@ where
     F: FnMut(&EpochRecord),
 {
     let dir = out.join(entry.label);
-    clear_run(&dir)?;
     std::fs::create_dir_all(&dir).map_err(|e| ReproduceError::file(&dir, e))?;
+    // Locked before clearing: another re-run may be writing this folder. Held to the end.
+    let folder = RunFolder::new(&dir).lock()?;
+    clear_run(&dir)?;
     if let (Some(data_dir), Some(vocab)) = (&data.data_dir, &data.vocab_file) {
         // The shape of `gcatm train`'s corpus source: the 20ng folder restricted to the vocabulary.
         let source = serde_json::json!({
@@ -490,10 +494,11 @@ where
     let config = entry.config(budget);
     let epochs = config.epochs;
     let mut trainer = Trainer::new(config, &data.train)?;
-    let summary = train_to_dir(&mut trainer, epochs, &dir, Some(evaluator), on_epoch)?;
+    let summary = train_to_folder(&mut trainer, epochs, &folder, Some(evaluator), on_epoch)?;
     let row = SummaryRow::new(entry, budget, &absolute(&dir), &data.description)
         .with_results(&summary, trainer.history());
     write_json(&dir.join(ROW_FILE), &row)?;
+    drop(folder);
     Ok(EntryRun {
         entry: entry.clone(),
         budget,
@@ -585,6 +590,9 @@ pub enum Progress<'a> {
 /// run leaves the finished ones). A failing entry gets a row with `error` set and the others
 /// still run. With `reuse`, an entry whose folder already holds a complete run at this budget
 /// (its [`ROW_FILE`]) is not run again. Returns the rows in order.
+///
+/// `out` itself is locked throughout ([`RunFolder::lock`]), so that a second `run_all` into it
+/// fails at once with [`TrainError::Locked`] instead of interleaving its `summary.json`.
 pub fn run_all<F>(
     list: &[&Entry],
     budget: Budget,
@@ -596,6 +604,8 @@ pub fn run_all<F>(
 where
     F: FnMut(Progress<'_>),
 {
+    std::fs::create_dir_all(out).map_err(|e| ReproduceError::file(out, e))?;
+    let _lock = RunFolder::new(out).lock()?;
     let evaluator = data.evaluator()?;
     let mut rows: Vec<SummaryRow> = Vec::with_capacity(list.len());
     for (i, &e) in list.iter().enumerate() {

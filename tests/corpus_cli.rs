@@ -194,7 +194,7 @@ fn data_verify_local_copies() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("missing"));
     assert!(String::from_utf8_lossy(&out.stderr).contains("gcatm data fetch 20ng"));
-    // The shared folder holds the 20ng files as published.
+    // The data folder holds the 20ng files as published.
     let out = gcatm(&["data", "verify", "20ng", "--dir", root.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");

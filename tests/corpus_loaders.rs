@@ -9,7 +9,7 @@ use gcatm::corpus::{
 use std::io::Write;
 
 // Reference numbers, computed independently with Python (zipfile + struct, and pickle with stand-in
-// numpy classes) from the files in ../shared/data.
+// numpy classes) from the files in data/ (shipped with the crate).
 const NG_TRAIN_DOCS: usize = 11314;
 const NG_TEST_DOCS: usize = 7532;
 const NG_TRAIN_TOKENS: f64 = 1_250_680.0;

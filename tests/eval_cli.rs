@@ -1,27 +1,14 @@
 //! `gcatm coherence` on the golden topics and on a tiny text corpus.
+mod corpus_common;
 use std::path::PathBuf;
 use std::process::Command;
 
-/// `$GCATM_DATA`, else `<crate>/../shared/data`; fails (never skips) when the files are missing.
 fn data_dir() -> PathBuf {
-    let fallback = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
-    let dir = std::env::var_os("GCATM_DATA")
-        .map(PathBuf::from)
-        .unwrap_or(fallback.clone());
-    assert!(
-        dir.join("20ng/train_bow.npz").exists()
-            && dir.join("20news_clean_sample/vocab.pkl").exists(),
-        "20ng data not found: looked in {} ($GCATM_DATA = {:?}, fallback {})",
-        dir.display(),
-        std::env::var_os("GCATM_DATA"),
-        fallback.display()
-    );
-    dir
+    corpus_common::data_root()
 }
 
 fn golden() -> serde_json::Value {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/npmi_golden.json");
+    let path = corpus_common::test_data("npmi_golden.json");
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 

@@ -1,32 +1,18 @@
 //! NPMI on the 20ng-1883 reference corpus against the numpy / gensim values of
-//! `shared/reference/npmi_golden.json`, under both conventions.
+//! `tests/data/npmi_golden.json`, under both conventions.
+mod corpus_common;
 use gcatm::corpus::{load_topmost, read_vocab_file, Corpus, Split};
 use gcatm::eval::{
     coherence, CoherenceOptions, Evaluator, Measures, NpmiConvention, ReferenceIndex,
 };
 use std::path::PathBuf;
 
-/// `$GCATM_DATA`, else `<crate>/../shared/data`; the test fails (never skips) when neither holds
-/// the files.
 fn data_dir() -> PathBuf {
-    let fallback = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
-    let dir = std::env::var_os("GCATM_DATA")
-        .map(PathBuf::from)
-        .unwrap_or(fallback.clone());
-    assert!(
-        dir.join("20ng/train_bow.npz").exists()
-            && dir.join("20news_clean_sample/vocab.pkl").exists(),
-        "20ng data not found: looked in {} ($GCATM_DATA = {:?}, fallback {})",
-        dir.display(),
-        std::env::var_os("GCATM_DATA"),
-        fallback.display()
-    );
-    dir
+    corpus_common::data_root()
 }
 
 fn golden() -> serde_json::Value {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/npmi_golden.json");
+    let path = corpus_common::test_data("npmi_golden.json");
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap()

@@ -1,30 +1,24 @@
-//! The evcxr display protocol of figures and topic tables, and topic tables themselves.
+//! What figures and topic tables show in evcxr, and topic tables themselves.
 use gcatm::plot;
 
 #[test]
-fn figure_display_string_is_the_evcxr_protocol_around_the_svg() {
+fn figure_displays_as_svg() {
     let fig = plot::info_nce(&[(0.0, 3.0), (1.0, 2.0)], "epoch").unwrap();
-    let s = fig.display_string();
-    let body = s
-        .strip_prefix("EVCXR_BEGIN_CONTENT image/svg+xml\n")
-        .and_then(|s| s.strip_suffix("\nEVCXR_END_CONTENT\n"))
-        .expect("protocol framing");
+    let (mime, body) = fig.display_content();
+    assert_eq!(mime, "image/svg+xml");
     assert_eq!(body, fig.svg());
     assert!(body.starts_with("<svg"));
 }
 
 #[test]
-fn topic_table_display_string_is_html() {
+fn topic_table_displays_as_html() {
     let topics = vec![
         vec!["god", "jesus", "bible"],
         vec!["game", "team", "season"],
     ];
     let t = plot::topic_table(&topics, Some(&[0.0812, -0.0031])).unwrap();
-    let s = t.display_string();
-    let body = s
-        .strip_prefix("EVCXR_BEGIN_CONTENT text/html\n")
-        .and_then(|s| s.strip_suffix("\nEVCXR_END_CONTENT\n"))
-        .expect("protocol framing");
+    let (mime, body) = t.display_content();
+    assert_eq!(mime, "text/html");
     assert_eq!(body, t.html());
     assert!(body.contains("<table"));
     assert!(body.contains("<th>score</th>"));

@@ -5,7 +5,6 @@
 use gcatm::corpus::PlantedCorpus;
 use gcatm::eval::topic_words;
 use gcatm::train::{TrainConfig, Trainer, Variant};
-use std::collections::HashSet;
 use std::time::Instant;
 
 const TOPICS: usize = 12;
@@ -31,18 +30,8 @@ fn config(variant: Variant, seed: u64) -> TrainConfig {
 /// How many planted topics some learned topic matches on at least 5 of the top 10 words.
 fn recovered(planted: &PlantedCorpus, trainer: &Trainer) -> usize {
     let learned = topic_words(&trainer.generator, planted.corpus.vocab(), 10).unwrap();
-    let learned: Vec<HashSet<&str>> = learned
-        .iter()
-        .map(|t| t.words.iter().map(String::as_str).collect())
-        .collect();
-    (0..TOPICS)
-        .filter(|&k| {
-            let truth = planted.top_words(k, 10);
-            learned
-                .iter()
-                .any(|l| truth.iter().filter(|w| l.contains(w.as_str())).count() >= 5)
-        })
-        .count()
+    let learned: Vec<Vec<String>> = learned.into_iter().map(|t| t.words).collect();
+    planted.recovered(&learned)
 }
 
 fn train(planted: &PlantedCorpus, variant: Variant, seed: u64, epochs: usize) -> usize {

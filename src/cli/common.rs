@@ -22,6 +22,8 @@ pub struct Loaded {
     pub test: Option<Corpus>,
     /// A one-line description for logs and summaries.
     pub description: String,
+    /// The planted corpus with its truth, when that is what was loaded.
+    pub planted: Option<PlantedCorpus>,
 }
 
 impl Loaded {
@@ -55,6 +57,7 @@ pub fn load_corpus(source: &CorpusSource) -> anyhow::Result<Loaded> {
                 train,
                 test: Some(test),
                 description,
+                planted: None,
             });
         }
         let mut p = planted();
@@ -101,6 +104,7 @@ pub fn load_corpus(source: &CorpusSource) -> anyhow::Result<Loaded> {
         train,
         test,
         description,
+        planted: None,
     })
 }
 
@@ -114,9 +118,10 @@ pub fn planted() -> Loaded {
         planted.corpus.vocab_size()
     );
     Loaded {
-        train: planted.corpus,
+        train: planted.corpus.clone(),
         test: None,
         description,
+        planted: Some(planted),
     }
 }
 

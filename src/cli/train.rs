@@ -2,12 +2,14 @@
 use super::common::{load_corpus, read_json, CorpusSource, Loaded};
 use anyhow::Context;
 use gcatm::eval::Evaluator;
+use gcatm::experiments::{entry, Budget};
 use gcatm::train::{
-    load_checkpoint, train_to_dir, write_json, EpochRecord, TrainConfig, Trainer, Variant,
+    load_checkpoint, train_to_folder, write_json, EpochRecord, LockedRunFolder, RunFolder,
+    TrainConfig, TrainError, Trainer, Variant,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Arguments of `gcatm train`.
 #[derive(clap::Args)]
@@ -15,6 +17,11 @@ pub struct TrainArgs {
     /// A TrainConfig JSON file; the flags below override its values.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Start from the settings of this log entry (1..12, 9b or its time stamp; see `gcatm log
+    /// list`) at the cpu budget's network size, evaluated every 10 epochs; the flags below
+    /// override them.
+    #[arg(long, conflicts_with = "config")]
+    entry: Option<String>,
     /// Number of topics K.
     #[arg(long)]
     topics: Option<usize>,
@@ -52,15 +59,31 @@ pub struct TrainArgs {
     #[arg(long, default_value = "runs/train")]
     out: PathBuf,
     /// Continue the run in this folder.
-    #[arg(long, conflicts_with_all = ["config", "topics", "variant", "temperature", "g_lr_scale", "batch_size", "corpus", "restrict_vocab", "seed", "out"])]
+    #[arg(long, conflicts_with_all = ["config", "entry", "topics", "variant", "temperature", "g_lr_scale", "batch_size", "corpus", "restrict_vocab", "seed", "out"])]
     resume: Option<PathBuf>,
 }
 
 impl TrainArgs {
-    fn config(&self) -> anyhow::Result<TrainConfig> {
-        let mut c: TrainConfig = match &self.config {
-            Some(p) => read_json(p)?,
-            None => TrainConfig::default(),
+    /// The run's configuration: the config file or log entry, else the defaults (with K = the
+    /// number of planted topics when training on the planted corpus), then the flags.
+    fn config(&self, loaded: &Loaded) -> anyhow::Result<TrainConfig> {
+        let mut c: TrainConfig = match (&self.config, &self.entry) {
+            (Some(p), _) => read_json(p)?,
+            (None, Some(id)) => {
+                let e = entry(id)
+                    .ok_or_else(|| anyhow::anyhow!("no log entry `{id}` (see `gcatm log list`)"))?;
+                TrainConfig {
+                    eval_every: 10,
+                    ..e.config(Budget::Cpu)
+                }
+            }
+            (None, None) => match &loaded.planted {
+                Some(p) => TrainConfig {
+                    topics: p.topics.len(),
+                    ..TrainConfig::default()
+                },
+                None => TrainConfig::default(),
+            },
         };
         macro_rules! set {
             ($($f:ident),*) => { $(if let Some(v) = self.$f.clone() { c.$f = v; })* };
@@ -84,45 +107,43 @@ impl TrainArgs {
 
 /// Runs `gcatm train`.
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
-    let (mut trainer, out, loaded, epochs) = match &args.resume {
+    let (mut trainer, folder, loaded, epochs) = match &args.resume {
         Some(dir) => {
-            let source: CorpusSource = read_json(&dir.join("corpus.json"))?;
+            // Locked before anything is read: a folder another process trains is not joined.
+            let folder = RunFolder::new(dir).lock()?;
+            let source: CorpusSource = read_json(&folder.corpus())?;
             let loaded = load_corpus(&source)?;
-            let trainer = load_checkpoint(
-                &dir.join("checkpoint"),
-                &loaded.train,
-                args.device.as_deref(),
-            )
-            .with_context(|| format!("resuming the run in {}", dir.display()))?;
+            let trainer =
+                load_checkpoint(&folder.checkpoint(), &loaded.train, args.device.as_deref())
+                    .with_context(|| format!("resuming the run in {}", dir.display()))?;
             let epochs = args.epochs.unwrap_or(trainer.config().epochs);
-            (trainer, dir.clone(), loaded, epochs)
+            (trainer, folder, loaded, epochs)
         }
         None => {
-            let config = args.config()?;
             let source = CorpusSource {
                 corpus: args.corpus.clone(),
                 restrict_vocab: args.restrict_vocab.clone(),
             };
             let loaded = load_corpus(&source)?;
-            if args.out.join("checkpoint").exists() {
+            let config = args.config(&loaded)?;
+            std::fs::create_dir_all(&args.out)
+                .with_context(|| format!("creating {}", args.out.display()))?;
+            // Locked before the check, so that two runs started together cannot both pass it.
+            let folder = RunFolder::new(&args.out).lock()?;
+            // (A checkpoint only under `.checkpoint.old`, after a crash mid-save, counts too.)
+            if folder.checkpoint().exists() || folder.checkpoint_epoch().is_some() {
                 anyhow::bail!(
                     "{} already holds a run: continue it with `gcatm train --resume {}` or choose another --out",
                     args.out.display(),
                     args.out.display()
                 );
             }
-            std::fs::create_dir_all(&args.out)
-                .with_context(|| format!("creating {}", args.out.display()))?;
-            write_json(&args.out.join("corpus.json"), &source)?;
+            write_json(&folder.corpus(), &source)?;
             let epochs = config.epochs;
-            (
-                Trainer::new(config, &loaded.train)?,
-                args.out.clone(),
-                loaded,
-                epochs,
-            )
+            (Trainer::new(config, &loaded.train)?, folder, loaded, epochs)
         }
     };
+    let out = folder.path().to_path_buf();
     eprintln!("corpus: {}", loaded.description);
     eprintln!(
         "device: {}, K = {}, variant {}, {} iterations per epoch, epochs {} -> {epochs}",
@@ -133,9 +154,55 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         trainer.epoch()
     );
     let evaluator = evaluator(&loaded)?;
-    let summary = train_with_progress(&mut trainer, epochs, &out, &evaluator)?;
+    let summary = train_with_progress(&mut trainer, epochs, &folder, &evaluator)?;
     println!("{}", serde_json::to_string_pretty(&summary_line(&summary))?);
-    eprintln!("run folder: {}", out.display());
+    report(&trainer, &summary, &evaluator, &loaded)?;
+    match folder.disk_use() {
+        Ok(used) => eprintln!("run folder: {}, {used}", out.display()),
+        Err(_) => eprintln!("run folder: {}", out.display()),
+    }
+    Ok(())
+}
+
+/// The end of a run in words: the topics, NPMI and TD beside the random-topic floor for this K,
+/// and on the planted corpus how many planted topics were recovered.
+fn report(
+    trainer: &Trainer,
+    summary: &gcatm::train::RunSummary,
+    evaluator: &Evaluator,
+    loaded: &Loaded,
+) -> anyhow::Result<()> {
+    let Some(e) = &summary.final_evaluation else {
+        return Ok(());
+    };
+    let k = trainer.config().topics;
+    eprintln!("topics (top 10 words) after epoch {}:", summary.epochs);
+    for (i, t) in e.topics.iter().enumerate() {
+        eprintln!("  {i:>3}  {}", t.join(" "));
+    }
+    let floor = evaluator.npmi_floor(k)?;
+    let verdict = if e.npmi.mean > floor.mean + 2.0 * floor.std {
+        "above"
+    } else {
+        "not above"
+    };
+    eprintln!(
+        "NPMI {:.3} ({verdict} the random-topic floor {floor}), TD@{} {:.3}",
+        e.npmi.mean, e.td_top_n, e.td
+    );
+    if let Some((epoch, best)) = summary.best_npmi {
+        eprintln!("best NPMI {best:.3} at epoch {epoch}");
+    }
+    if let Some(p) = &loaded.planted {
+        let words = gcatm::eval::topic_words(&trainer.generator, trainer.batcher().vocab(), 10)?;
+        let words: Vec<Vec<String>> = words.into_iter().map(|t| t.words).collect();
+        eprintln!(
+            "recovered {} of {} planted topics (a learned topic holds at least 5 of a planted \
+             topic's top 10 words)",
+            p.recovered(&words),
+            p.topics.len()
+        );
+    }
     Ok(())
 }
 
@@ -160,7 +227,7 @@ fn summary_line(s: &gcatm::train::RunSummary) -> serde_json::Value {
 pub fn train_with_progress(
     trainer: &mut Trainer,
     epochs: usize,
-    out: &Path,
+    folder: &LockedRunFolder,
     evaluator: &Evaluator,
 ) -> anyhow::Result<gcatm::train::RunSummary> {
     let todo = epochs.saturating_sub(trainer.epoch()) as u64;
@@ -197,14 +264,25 @@ pub fn train_with_progress(
             None => eprintln!("epoch {} ({:.2} s): {msg}", r.epoch, r.seconds),
         }
     };
-    let result = train_to_dir(trainer, epochs, out, Some(evaluator), show);
+    let result = train_to_folder(trainer, epochs, folder, Some(evaluator), show);
     if let Some(b) = bar {
         b.finish();
     }
     result.map_err(|e| {
-        anyhow::anyhow!(e).context(format!(
-            "training stopped; the last good checkpoint is in {}",
-            out.join("checkpoint").display()
-        ))
+        let context = match &e {
+            // A failed save says itself what is left.
+            TrainError::Save { .. } => "training stopped".to_string(),
+            _ => match folder.checkpoint_epoch() {
+                Some(n) => format!(
+                    "training stopped; the last good checkpoint (epoch {n}) is in {}",
+                    folder.checkpoint().display()
+                ),
+                None => format!(
+                    "training stopped; {} holds no checkpoint, so there is nothing to resume from",
+                    folder.checkpoint().display()
+                ),
+            },
+        };
+        anyhow::anyhow!(e).context(context)
     })
 }

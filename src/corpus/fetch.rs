@@ -6,7 +6,8 @@
 //! verified). A file already present and matching its checksum is left alone.
 //!
 //! The data folder is, in this order: an explicit path (`--data-dir`), the environment variable
-//! `GCATM_DATA`, then `./data` ([`data_dir`]).
+//! `GCATM_DATA`, `./data`, then the `data/` folder of the crate's source, which ships 20ng and the
+//! `20news_clean` sample ([`data_dir`]).
 use super::CorpusError;
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -16,7 +17,10 @@ use std::path::{Path, PathBuf};
 /// The environment variable naming the data folder.
 pub const DATA_ENV: &str = "GCATM_DATA";
 
-/// The data folder: `explicit` if given, else `$GCATM_DATA` if set and non-empty, else `./data`.
+/// The data folder: `explicit` if given, else `$GCATM_DATA` if set and non-empty, else `./data`
+/// if it exists, else the crate's own `data/` folder (20ng and the `20news_clean` sample ship
+/// there, so that a notebook started in `notebooks/` or a binary run elsewhere still finds them),
+/// else `./data`.
 ///
 /// ```
 /// use gcatm::corpus::fetch::data_dir;
@@ -29,7 +33,15 @@ pub fn data_dir(explicit: Option<&Path>) -> PathBuf {
     }
     match std::env::var_os(DATA_ENV) {
         Some(v) if !v.is_empty() => PathBuf::from(v),
-        _ => PathBuf::from("data"),
+        _ => {
+            let here = PathBuf::from("data");
+            let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+            if !here.is_dir() && shipped.is_dir() {
+                shipped
+            } else {
+                here
+            }
+        }
     }
 }
 
@@ -118,8 +130,8 @@ const NG20_FILES: [RemoteFile; 5] = [
 ];
 
 // The full train/test files are not pinned: their checksums were never recorded here, so a fetch
-// prints what it computed. valid.txt.npy and vocab.pkl are the published files of
-// ../shared/data/20news_clean_sample.
+// prints what it computed. valid.txt.npy and vocab.pkl are the published files that the crate
+// ships in data/20news_clean_sample.
 const NEWS_CLEAN_FILES: [RemoteFile; 4] = [
     RemoteFile {
         name: "train.txt.npy",

@@ -401,4 +401,30 @@ impl PlantedCorpus {
             .map(|&w| self.corpus.vocab().word(w).to_string())
             .collect()
     }
+
+    /// How many planted topics a model recovered: planted topic `k` counts when some learned
+    /// topic (its top words, most probable first) shares at least 5 of `k`'s top 10 words within
+    /// its own top 10.
+    ///
+    /// ```
+    /// use gcatm::corpus::PlantedCorpus;
+    /// let p = PlantedCorpus::builder().topics(4).docs(100).seed(0).build();
+    /// let exact: Vec<Vec<String>> = (0..4).map(|k| p.top_words(k, 10)).collect();
+    /// assert_eq!(p.recovered(&exact), 4);
+    /// assert_eq!(p.recovered(&exact[..1]), 1);
+    /// ```
+    pub fn recovered<S: AsRef<str>>(&self, learned: &[Vec<S>]) -> usize {
+        let learned: Vec<std::collections::HashSet<&str>> = learned
+            .iter()
+            .map(|t| t.iter().take(10).map(AsRef::as_ref).collect())
+            .collect();
+        (0..self.topics.len())
+            .filter(|&k| {
+                let truth = self.top_words(k, 10);
+                learned
+                    .iter()
+                    .any(|l| truth.iter().filter(|w| l.contains(w.as_str())).count() >= 5)
+            })
+            .count()
+    }
 }

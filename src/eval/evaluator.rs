@@ -1,5 +1,6 @@
 //! One call that scores a model: topics, coherence, diversity and clustering.
 use super::coherence::nan_as_null;
+use super::floor::{random_floor, Floor, FloorOptions};
 use super::topics::encoder_assignments;
 use super::{
     assign_topics, clustering_scores, coherence, topic_diversity, topic_uniqueness, topic_words,
@@ -11,6 +12,8 @@ use crate::model::{Encoder, Generator};
 use candle_core::Device;
 use candle_nn::ModuleT;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// Everything one evaluation measured; serialises to JSON.
 ///
@@ -80,6 +83,8 @@ pub struct Evaluator {
     top_n: usize,
     td_top_n: usize,
     batch_size: usize,
+    /// Floors computed so far: the same reference and options always give the same floor.
+    floors: Arc<Mutex<HashMap<FloorOptions, Floor>>>,
 }
 
 impl Evaluator {
@@ -106,6 +111,7 @@ impl Evaluator {
             top_n: 10,
             td_top_n: 25,
             batch_size: 1024,
+            floors: Arc::default(),
         })
     }
 
@@ -118,6 +124,7 @@ impl Evaluator {
     /// The constants of the measures (default [`CoherenceOptions::default`]); checked here.
     pub fn options(mut self, options: CoherenceOptions) -> Result<Self, EvalError> {
         options.validate()?;
+        self.floors = Arc::default();
         self.options = options;
         Ok(self)
     }
@@ -288,6 +295,43 @@ impl Evaluator {
             unseen_words: unseen,
             options: self.options,
         })
+    }
+
+    /// The random-topic floor of NPMI for `topics` topics of this evaluator's `top_n` words
+    /// ([`random_floor`] with [`FloorOptions::new`]), computed once per evaluator and K.
+    ///
+    /// ```
+    /// use gcatm::corpus::PlantedCorpus;
+    /// use gcatm::eval::Evaluator;
+    /// let planted = PlantedCorpus::builder().topics(4).docs(400).seed(2).build();
+    /// let evaluator = Evaluator::new(&planted.corpus, None).unwrap();
+    /// let floor = evaluator.npmi_floor(4).unwrap();
+    /// let topics: Vec<Vec<String>> = (0..4).map(|k| planted.top_words(k, 10)).collect();
+    /// assert!(evaluator.evaluate_topics(&topics).unwrap().npmi.mean > floor.mean + 3.0 * floor.std);
+    /// ```
+    pub fn npmi_floor(&self, topics: usize) -> Result<Floor, EvalError> {
+        self.floor(&FloorOptions {
+            words: self.top_n,
+            ..FloorOptions::new(topics)
+        })
+    }
+
+    /// The random-topic floor for any [`FloorOptions`], with this evaluator's coherence
+    /// options; cached.
+    pub fn floor(&self, options: &FloorOptions) -> Result<Floor, EvalError> {
+        if let Some(f) = self
+            .floors
+            .lock()
+            .ok()
+            .and_then(|c| c.get(options).copied())
+        {
+            return Ok(f);
+        }
+        let f = random_floor(&self.index, options, &self.options)?;
+        if let Ok(mut c) = self.floors.lock() {
+            c.insert(*options, f);
+        }
+        Ok(f)
     }
 
     /// Purity and NMI of a predicted cluster per test document (in the order of the test corpus

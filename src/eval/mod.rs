@@ -11,6 +11,7 @@
 //! - [`topic_words`], [`encoder_theta`] (and [`topic_words_of`], [`infer_theta`],
 //!   [`assign_topics`] for any [`candle_nn::ModuleT`]): what a model's generator and encoder say,
 //!   with BatchNorm in inference mode.
+//! - [`random_floor`]: the chance level of a measure, the score of random topics.
 //! - [`Evaluator`]: all of the above in one call, returning a serialisable [`Evaluation`].
 //!
 //! ```
@@ -27,6 +28,7 @@ mod coherence;
 mod diversity;
 mod error;
 mod evaluator;
+mod floor;
 mod index;
 mod topics;
 
@@ -38,6 +40,7 @@ pub use coherence::{
 pub use diversity::{topic_diversity, topic_uniqueness};
 pub use error::EvalError;
 pub use evaluator::{Evaluation, Evaluator};
+pub use floor::{random_floor, Floor, FloorOptions, Measure};
 pub use index::ReferenceIndex;
 pub use topics::{
     assign_topics, encoder_theta, infer_theta, topic_words, topic_words_of, TopicWords,

@@ -339,7 +339,7 @@ fn draw<DB: DrawingBackend>(
 /// let fig = gcatm::plot::info_nce(&[(0.0, 5.2), (1.0, 4.1), (2.0, 3.7)], "epoch").unwrap();
 /// fig.save_svg(dir.path().join("info_nce.svg")).unwrap();
 /// fig.save_png(dir.path().join("info_nce.png")).unwrap();
-/// assert!(fig.display_string().starts_with("EVCXR_BEGIN_CONTENT image/svg+xml\n<svg"));
+/// assert_eq!(fig.display_content(), ("image/svg+xml", fig.svg()));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Figure {
@@ -393,19 +393,15 @@ impl Figure {
         })
     }
 
-    /// The exact text [`Figure::evcxr_display`] prints: the evcxr display protocol around the SVG.
-    pub fn display_string(&self) -> String {
-        format!(
-            "EVCXR_BEGIN_CONTENT image/svg+xml\n{}\nEVCXR_END_CONTENT\n",
-            self.svg
-        )
+    /// What [`Figure::evcxr_display`] shows: its MIME type and content (the SVG).
+    pub fn display_content(&self) -> (&'static str, &str) {
+        ("image/svg+xml", &self.svg)
     }
 
     /// Shows the chart inline in an evcxr notebook (called by evcxr on a cell's last value).
     pub fn evcxr_display(&self) {
-        // The same bytes as `evcxr_runtime::mime_type("image/svg+xml").text(svg)`, printed from
-        // display_string so that what tests check is what the kernel reads.
-        print!("{}", self.display_string());
+        let (mime, content) = self.display_content();
+        evcxr_runtime::mime_type(mime).text(content);
     }
 }
 

@@ -158,17 +158,14 @@ impl TopicTable {
         })
     }
 
-    /// The exact text [`TopicTable::evcxr_display`] prints: the evcxr display protocol around the
-    /// HTML table.
-    pub fn display_string(&self) -> String {
-        format!(
-            "EVCXR_BEGIN_CONTENT text/html\n{}\nEVCXR_END_CONTENT\n",
-            self.html
-        )
+    /// What [`TopicTable::evcxr_display`] shows: its MIME type and content (the HTML table).
+    pub fn display_content(&self) -> (&'static str, &str) {
+        ("text/html", &self.html)
     }
 
     /// Shows the table inline in an evcxr notebook (called by evcxr on a cell's last value).
     pub fn evcxr_display(&self) {
-        print!("{}", self.display_string());
+        let (mime, content) = self.display_content();
+        evcxr_runtime::mime_type(mime).text(content);
     }
 }

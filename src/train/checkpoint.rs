@@ -1,3 +1,4 @@
+use super::files::{write_file, write_safetensors};
 use super::{History, TrainConfig, TrainError, Trainer};
 use crate::corpus::Corpus;
 use candle_core::Tensor;
@@ -12,44 +13,119 @@ struct State {
     /// Adam step counts of encoder, generator, critic.
     steps: [u64; 3],
     history: History,
+    /// Written by [`save_weights`]: the encoder's and generator's weights only.
+    #[serde(default)]
+    weights_only: bool,
 }
 
 const NETS: [&str; 3] = ["encoder", "generator", "critic"];
 
 /// Writes a checkpoint of `trainer` to the folder `dir`: each network's weights (BatchNorm running
 /// statistics included) as safetensors, the optimisers' moments and step counts, the config and
-/// the history. The folder is written beside its final place and swapped in, so an interrupted
-/// write never leaves a half checkpoint under `dir`.
+/// the history: everything [`load_checkpoint`] needs to continue the run exactly.
+///
+/// The folder is written beside its final place (`.NAME.tmp`) and swapped in, so an interrupted
+/// write never leaves a half checkpoint under `dir`. When writing fails (a full disk, a removed
+/// folder) the temporary folder is removed and the error, [`TrainError::Save`], names the file
+/// and says which checkpoint `dir` still holds: the previous one, untouched, or none.
+///
+/// ```
+/// use gcatm::corpus::PlantedCorpus;
+/// use gcatm::train::{load_checkpoint, save_checkpoint, TrainConfig, Trainer};
+/// let p = PlantedCorpus::builder().topics(3).docs(40).vocab_size(30).build();
+/// let config = TrainConfig { topics: 3, hidden: 16, batch_size: 20, device: "cpu".into(), ..TrainConfig::default() };
+/// let mut trainer = Trainer::new(config, &p.corpus).unwrap();
+/// trainer.fit(1, |_, _| Ok(())).unwrap();
+/// let dir = std::env::temp_dir().join(format!("gcatm-doc-save-checkpoint-{}", std::process::id()));
+/// save_checkpoint(&trainer, &dir).unwrap();
+/// assert_eq!(load_checkpoint(&dir, &p.corpus, None).unwrap().epoch(), 1);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 pub fn save_checkpoint(trainer: &Trainer, dir: &Path) -> Result<(), TrainError> {
+    save(trainer, dir, false)
+}
+
+/// Writes the weights of `trainer`'s encoder and generator (what topics, theta and coherence are
+/// computed from) with its config, epoch and history to the folder `dir`: about a quarter of a
+/// [`save_checkpoint`] (no critic, no optimiser moments), so it cannot be resumed. Read it back
+/// with [`load_weights`]. A run folder's `best/` is such a folder. Written and swapped in like
+/// [`save_checkpoint`], with the same errors.
+///
+/// ```
+/// use gcatm::corpus::PlantedCorpus;
+/// use gcatm::train::{load_checkpoint, load_weights, save_weights, TrainConfig, Trainer};
+/// let p = PlantedCorpus::builder().topics(3).docs(40).vocab_size(30).build();
+/// let config = TrainConfig { topics: 3, hidden: 16, batch_size: 20, device: "cpu".into(), ..TrainConfig::default() };
+/// let mut trainer = Trainer::new(config, &p.corpus).unwrap();
+/// trainer.fit(1, |_, _| Ok(())).unwrap();
+/// let dir = std::env::temp_dir().join(format!("gcatm-doc-save-weights-{}", std::process::id()));
+/// save_weights(&trainer, &dir).unwrap();
+/// let loaded = load_weights(&dir, &p.corpus, None).unwrap();
+/// assert_eq!(loaded.topic_word_distributions().unwrap().to_vec2::<f32>().unwrap(),
+///            trainer.topic_word_distributions().unwrap().to_vec2::<f32>().unwrap());
+/// assert!(load_checkpoint(&dir, &p.corpus, None).is_err()); // not resumable
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+pub fn save_weights(trainer: &Trainer, dir: &Path) -> Result<(), TrainError> {
+    save(trainer, dir, true)
+}
+
+fn save(trainer: &Trainer, dir: &Path, weights_only: bool) -> Result<(), TrainError> {
     let tmp = sibling(dir, "tmp");
+    let result = write_folder(trainer, &tmp, weights_only).and_then(|()| swap(&tmp, dir));
+    result.map_err(|e| {
+        // Best effort: removing frees the space a full disk needs; a removed folder has no tmp.
+        let _ = std::fs::remove_dir_all(&tmp);
+        e.while_saving(dir, checkpoint_epoch(dir))
+    })
+}
+
+fn write_folder(trainer: &Trainer, tmp: &Path, weights_only: bool) -> Result<(), TrainError> {
     if tmp.exists() {
-        std::fs::remove_dir_all(&tmp).map_err(|e| TrainError::file(&tmp, e))?;
+        // Left by a process killed while saving.
+        std::fs::remove_dir_all(tmp).map_err(|e| TrainError::file(tmp, e))?;
     }
-    std::fs::create_dir_all(&tmp).map_err(|e| TrainError::file(&tmp, e))?;
+    // Not `create_dir_all`: a run folder removed under a running process stays removed.
+    std::fs::create_dir(tmp).map_err(|e| TrainError::file(tmp, e))?;
     let (e, g, d) = trainer.var_maps();
-    for (name, vm) in NETS.iter().zip([e, g, d]) {
-        let path = tmp.join(format!("{name}.safetensors"));
-        vm.save(&path).map_err(|err| TrainError::file(&path, err))?;
+    let nets = if weights_only { 2 } else { 3 };
+    for (name, vm) in NETS.iter().zip([e, g, d]).take(nets) {
+        let tensors: Vec<(String, Tensor)> = vm
+            .data()
+            .lock()
+            .expect("a VarMap lock is not poisoned")
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
+            .collect();
+        write_safetensors(&tmp.join(format!("{name}.safetensors")), tensors)?;
     }
     let (oe, og, od) = trainer.optimizers();
-    let mut opt: HashMap<String, Tensor> = HashMap::new();
-    for (name, o) in NETS.iter().zip([oe, og, od]) {
-        for (k, t) in o.state() {
-            opt.insert(format!("{name}/{k}"), t);
+    if !weights_only {
+        let mut opt = Vec::new();
+        for (name, o) in NETS.iter().zip([oe, og, od]) {
+            opt.extend(
+                o.state()
+                    .into_iter()
+                    .map(|(k, t)| (format!("{name}/{k}"), t)),
+            );
         }
+        write_safetensors(&tmp.join("optimizer.safetensors"), opt)?;
     }
-    let path = tmp.join("optimizer.safetensors");
-    candle_core::safetensors::save(&opt, &path).map_err(|err| TrainError::file(&path, err))?;
     let state = State {
         config: trainer.config().clone(),
         epoch: trainer.epoch(),
         steps: [oe.steps(), og.steps(), od.steps()],
         history: trainer.history().clone(),
+        weights_only,
     };
     let path = tmp.join("state.json");
     let json = serde_json::to_vec(&state).map_err(|err| TrainError::file(&path, err))?;
-    std::fs::write(&path, json).map_err(|err| TrainError::file(&path, err))?;
-    // Swap: the old checkpoint is moved aside before the new one takes its name.
+    write_file(&path, &json)
+}
+
+/// Moves the finished `tmp` to `dir`; the old checkpoint is moved aside before the new one takes
+/// its name ([`load_checkpoint`] falls back to it should a crash come between the two renames).
+fn swap(tmp: &Path, dir: &Path) -> Result<(), TrainError> {
     let old = sibling(dir, "old");
     if old.exists() {
         std::fs::remove_dir_all(&old).map_err(|err| TrainError::file(&old, err))?;
@@ -57,9 +133,56 @@ pub fn save_checkpoint(trainer: &Trainer, dir: &Path) -> Result<(), TrainError> 
     if dir.exists() {
         std::fs::rename(dir, &old).map_err(|err| TrainError::file(dir, err))?;
     }
-    std::fs::rename(&tmp, dir).map_err(|err| TrainError::file(dir, err))?;
-    if old.exists() {
-        std::fs::remove_dir_all(&old).map_err(|err| TrainError::file(&old, err))?;
+    if let Err(err) = std::fs::rename(tmp, dir) {
+        // Put the previous checkpoint back under its name.
+        let _ = std::fs::rename(&old, dir);
+        return Err(TrainError::file(dir, err));
+    }
+    // The new checkpoint is in place; a leftover `.old` is removed by the next save.
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(())
+}
+
+/// The epoch of the checkpoint [`load_checkpoint`] (or [`load_weights`]) would read from `dir`,
+/// or `None` when it holds none.
+pub(crate) fn checkpoint_epoch(dir: &Path) -> Option<usize> {
+    #[derive(Deserialize)]
+    struct Epoch {
+        epoch: usize,
+    }
+    let bytes = std::fs::read(readable(dir).join("state.json")).ok()?;
+    serde_json::from_slice::<Epoch>(&bytes)
+        .ok()
+        .map(|s| s.epoch)
+}
+
+/// `dir`, or the previous checkpoint a crash between the two renames of a save left under `.old`.
+fn readable(dir: &Path) -> PathBuf {
+    if !dir.join("state.json").exists() && sibling(dir, "old").join("state.json").exists() {
+        sibling(dir, "old")
+    } else {
+        dir.to_path_buf()
+    }
+}
+
+fn read_state(dir: &Path) -> Result<State, TrainError> {
+    let path = dir.join("state.json");
+    let bytes = std::fs::read(&path).map_err(|e| TrainError::file(&path, e))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| TrainError::file(&path, format!("not a gcatm checkpoint state: {e}")))
+}
+
+fn load_nets(trainer: &Trainer, dir: &Path, nets: usize) -> Result<(), TrainError> {
+    let (e, g, d) = trainer.var_maps();
+    for (name, vm) in NETS.iter().zip([e, g, d]).take(nets) {
+        let path = dir.join(format!("{name}.safetensors"));
+        let mut vm = vm.clone();
+        vm.load(&path).map_err(|err| {
+            TrainError::file(
+                &path,
+                format!("cannot load weights (does the corpus match the run?): {err}"),
+            )
+        })?;
     }
     Ok(())
 }
@@ -72,34 +195,20 @@ pub fn load_checkpoint(
     train: &Corpus,
     device: Option<&str>,
 ) -> Result<Trainer, TrainError> {
-    // A crash between the two renames of a save leaves the previous checkpoint under `.old`.
-    let dir = if !dir.join("state.json").exists() && sibling(dir, "old").join("state.json").exists()
-    {
-        sibling(dir, "old")
-    } else {
-        dir.to_path_buf()
-    };
-    let path = dir.join("state.json");
-    let bytes = std::fs::read(&path).map_err(|e| TrainError::file(&path, e))?;
-    let mut state: State = serde_json::from_slice(&bytes)
-        .map_err(|e| TrainError::file(&path, format!("not a gcatm checkpoint state: {e}")))?;
+    let dir = readable(dir);
+    let mut state = read_state(&dir)?;
+    if state.weights_only {
+        return Err(TrainError::file(
+            &dir,
+            "holds weights for evaluation only (no critic, no optimiser moments), so a run cannot \
+             continue from it: read it with load_weights, or resume from the run's checkpoint/",
+        ));
+    }
     if let Some(d) = device {
         state.config.device = d.to_string();
     }
     let mut trainer = Trainer::new(state.config.clone(), train)?;
-    {
-        let (e, g, d) = trainer.var_maps();
-        for (name, vm) in NETS.iter().zip([e, g, d]) {
-            let path = dir.join(format!("{name}.safetensors"));
-            let mut vm = vm.clone();
-            vm.load(&path).map_err(|err| {
-                TrainError::file(
-                    &path,
-                    format!("cannot load weights (does the corpus match the run?): {err}"),
-                )
-            })?;
-        }
-    }
+    load_nets(&trainer, &dir, 3)?;
     let path = dir.join("optimizer.safetensors");
     let device = trainer.device().clone();
     let all =
@@ -123,6 +232,27 @@ pub fn load_checkpoint(
             ],
         )
         .map_err(|e| TrainError::file(&path, e))?;
+    Ok(trainer)
+}
+
+/// Reads the encoder's and generator's weights from a folder written by [`save_weights`] (a run
+/// folder's `best/`) or [`save_checkpoint`], over the same training corpus, into a [`Trainer`]
+/// for evaluation: topics, theta, coherence, with the saved epoch and history. Its critic and
+/// optimisers are freshly initialised, so training it further does not continue the run (use
+/// [`load_checkpoint`] for that). `device` overrides the configured device when given.
+pub fn load_weights(
+    dir: &Path,
+    train: &Corpus,
+    device: Option<&str>,
+) -> Result<Trainer, TrainError> {
+    let dir = readable(dir);
+    let mut state = read_state(&dir)?;
+    if let Some(d) = device {
+        state.config.device = d.to_string();
+    }
+    let mut trainer = Trainer::new(state.config.clone(), train)?;
+    load_nets(&trainer, &dir, 2)?;
+    trainer.set_progress(state.epoch, state.history);
     Ok(trainer)
 }
 

@@ -3,16 +3,21 @@
 mod adam;
 mod checkpoint;
 mod config;
+mod files;
+mod folder;
 mod history;
 mod run;
 mod trainer;
 
 pub use crate::model::Variant;
 pub use adam::Adam;
-pub use checkpoint::{load_checkpoint, save_checkpoint};
+pub use checkpoint::{load_checkpoint, load_weights, save_checkpoint, save_weights};
 pub use config::{Optimizer, TrainConfig};
+pub use folder::{DiskUse, LockHolder, LockedRunFolder, RunFolder};
 pub use history::{EpochRecord, History, IterationLosses};
-pub use run::{evaluation_metrics, train_to_dir, write_atomic, write_json, RunSummary};
+pub use run::{
+    evaluation_metrics, train_to_dir, train_to_folder, write_atomic, write_json, RunSummary,
+};
 pub use trainer::{GeneratorLosses, Trainer};
 
 use std::path::PathBuf;
@@ -52,6 +57,46 @@ pub enum TrainError {
         /// What went wrong.
         msg: String,
     },
+    /// Saving a checkpoint or a run folder's file failed (a full disk, a permission, a removed
+    /// folder). The save's temporary files are removed and what was saved before is untouched;
+    /// `checkpoint` and `epoch` say what a run can continue from.
+    #[error("{path}: {msg}; {}", left(.checkpoint, .epoch))]
+    Save {
+        /// The file that could not be written.
+        path: PathBuf,
+        /// What went wrong.
+        msg: String,
+        /// The checkpoint folder concerned (a run folder's `checkpoint/`).
+        checkpoint: PathBuf,
+        /// The epoch of the checkpoint it still holds, `None` when it holds none.
+        epoch: Option<usize>,
+    },
+    /// Another process (or another writer in this one) holds the run folder's lock.
+    #[error(
+        "{}: another process is writing this run folder ({}); wait for it to finish or use \
+         another folder",
+        .path.display(),
+        .holder.as_ref().map_or("its holder has not said who it is yet".to_string(), |h| h.to_string())
+    )]
+    Locked {
+        /// The run folder.
+        path: PathBuf,
+        /// Who holds it, as the holder wrote it into the lock file.
+        holder: Option<LockHolder>,
+    },
+}
+
+fn left(checkpoint: &std::path::Path, epoch: &Option<usize>) -> String {
+    match epoch {
+        Some(n) => format!(
+            "temporary files removed; {} still holds the checkpoint of epoch {n}",
+            checkpoint.display()
+        ),
+        None => format!(
+            "temporary files removed; {} holds no checkpoint, so there is nothing to resume from",
+            checkpoint.display()
+        ),
+    }
 }
 
 impl TrainError {
@@ -61,4 +106,22 @@ impl TrainError {
             msg: msg.to_string(),
         }
     }
+
+    /// A failed write, restated as a [`TrainError::Save`] that says what `checkpoint` holds.
+    pub(crate) fn while_saving(self, checkpoint: &std::path::Path, epoch: Option<usize>) -> Self {
+        match self {
+            TrainError::File { path, msg } | TrainError::Save { path, msg, .. } => {
+                TrainError::Save {
+                    path,
+                    msg,
+                    checkpoint: checkpoint.to_path_buf(),
+                    epoch,
+                }
+            }
+            other => other,
+        }
+    }
 }
+
+#[cfg(test)]
+mod save_tests;

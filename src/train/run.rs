@@ -1,8 +1,10 @@
-use super::{save_checkpoint, EpochRecord, TrainError, Trainer};
+use super::files::write_file;
+use super::{
+    save_checkpoint, save_weights, EpochRecord, LockedRunFolder, RunFolder, TrainError, Trainer,
+};
 use crate::eval::{Evaluation, Evaluator};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -42,23 +44,84 @@ pub fn evaluation_metrics(e: &Evaluation) -> BTreeMap<String, f64> {
     m
 }
 
-/// Trains `trainer` up to `epochs` epochs in total, writing a run folder `out`:
+/// Trains `trainer` up to `epochs` epochs in total, writing the run folder `out` (created if
+/// need be) while holding its lock ([`RunFolder::lock`]: a second writer fails at once with
+/// [`TrainError::Locked`]); see [`train_to_folder`] for what is written. [`RunSummary`] is what it
+/// reports.
+///
+/// ```
+/// use gcatm::corpus::PlantedCorpus;
+/// use gcatm::train::{train_to_dir, RunFolder, TrainConfig, Trainer};
+/// let p = PlantedCorpus::builder().topics(3).docs(40).vocab_size(30).build();
+/// let config = TrainConfig { topics: 3, hidden: 16, batch_size: 20, eval_every: 1, device: "cpu".into(), ..TrainConfig::default() };
+/// let mut trainer = Trainer::new(config, &p.corpus).unwrap();
+/// let out = std::env::temp_dir().join(format!("gcatm-doc-train-to-dir-{}", std::process::id()));
+/// let summary = train_to_dir(&mut trainer, 2, &out, None, |_| {}).unwrap();
+/// assert_eq!(summary.epochs, 2);
+/// let folder = RunFolder::new(&out);
+/// assert_eq!(folder.checkpoint_epoch(), Some(2));
+/// assert!(folder.disk_use().unwrap().checkpoint > 0);
+/// # std::fs::remove_dir_all(&out).unwrap();
+/// ```
+pub fn train_to_dir<F>(
+    trainer: &mut Trainer,
+    epochs: usize,
+    out: &Path,
+    evaluator: Option<&Evaluator>,
+    on_epoch: F,
+) -> Result<RunSummary, TrainError>
+where
+    F: FnMut(&EpochRecord),
+{
+    std::fs::create_dir_all(out).map_err(|e| TrainError::file(out, e))?;
+    let folder = RunFolder::new(out).lock()?;
+    train_to_folder(trainer, epochs, &folder, evaluator, on_epoch)
+}
+
+/// [`train_to_dir`] into a folder whose lock the caller holds already (to prepare the folder
+/// before training, as `gcatm train` and [`crate::reproduce::run_entry`] do). It writes:
 /// - `config.json` — the [`super::TrainConfig`];
 /// - `history.jsonl` — one JSON object per epoch ([`EpochRecord`]: `epoch`, `loss_d`, `loss_g`,
 ///   `loss_e`, `info_nce`, `seconds`, and `npmi`, `td`, ... on evaluated epochs);
 /// - `topics.txt` — one topic per line, its top-10 words space-separated;
 /// - `metrics.json` — a [`RunSummary`];
-/// - `checkpoint/` — the latest checkpoint (every evaluation and at the end), `best/` — the one
-///   with the best NPMI, as the log kept it.
+/// - `checkpoint/` — the latest checkpoint ([`super::save_checkpoint`], every evaluation and at
+///   the end), to resume from;
+/// - `best/` — the weights with the best NPMI, as the log kept them ([`super::save_weights`]:
+///   encoder and generator, for evaluation only).
 ///
-/// With an `evaluator` the networks are scored every `eval_every` epochs and at the end. When a
-/// loss diverges the error is returned and the last good checkpoint stays. A folder that already
-/// holds a run continues it (its history is rewritten from the trainer's, so a resumed run has
-/// no duplicated lines). `on_epoch` sees every record (a CLI shows progress with it).
-pub fn train_to_dir<F>(
+/// With an `evaluator` the networks are scored every `eval_every` epochs and at the end. A
+/// folder that already holds a run continues it (its history is rewritten from the trainer's, so
+/// a resumed run has no duplicated lines). `on_epoch` sees every record (a CLI shows progress
+/// with it).
+///
+/// When a loss diverges the error is returned and the last good checkpoint stays. When a file
+/// cannot be written (a full disk, a removed folder) the error is a [`TrainError::Save`] naming
+/// it and the epoch of the checkpoint left in `checkpoint/` (or none); temporary files are
+/// removed, and the files written before are whole (each is written aside and renamed).
+pub fn train_to_folder<F>(
     trainer: &mut Trainer,
     epochs: usize,
-    out: &Path,
+    folder: &LockedRunFolder,
+    evaluator: Option<&Evaluator>,
+    on_epoch: F,
+) -> Result<RunSummary, TrainError>
+where
+    F: FnMut(&EpochRecord),
+{
+    train_locked(trainer, epochs, folder, evaluator, on_epoch).map_err(|e| match e {
+        // Whichever file failed, what matters is what the run can resume from.
+        e @ TrainError::Save { .. } => {
+            e.while_saving(&folder.checkpoint(), folder.checkpoint_epoch())
+        }
+        e => e,
+    })
+}
+
+fn train_locked<F>(
+    trainer: &mut Trainer,
+    epochs: usize,
+    folder: &RunFolder,
     evaluator: Option<&Evaluator>,
     mut on_epoch: F,
 ) -> Result<RunSummary, TrainError>
@@ -66,15 +129,15 @@ where
     F: FnMut(&EpochRecord),
 {
     let start = Instant::now();
-    std::fs::create_dir_all(out).map_err(|e| TrainError::file(out, e))?;
-    write_json(&out.join("config.json"), trainer.config())?;
-    let history_path = out.join("history.jsonl");
+    let saving = |e: TrainError| e.while_saving(&folder.checkpoint(), None);
+    write_json(&folder.config(), trainer.config()).map_err(saving)?;
+    let history_path = folder.history();
     let mut lines = String::new();
     for r in &trainer.history().epochs {
         lines.push_str(&serde_json::to_string(r).map_err(|e| TrainError::file(&history_path, e))?);
         lines.push('\n');
     }
-    write_atomic(&history_path, lines.as_bytes())?;
+    write_atomic(&history_path, lines.as_bytes()).map_err(saving)?;
     let eval_every = trainer.config().eval_every;
     let mut best = trainer.history().best("npmi");
     let mut last_eval: Option<Evaluation> = None;
@@ -84,30 +147,36 @@ where
         if let (Some(ev), true) = (evaluator, due || record.epoch == epochs) {
             let e = ev
                 .evaluate(&trainer.generator, &trainer.encoder)
-                .map_err(|e| TrainError::file(out, format!("evaluation failed: {e}")))?;
+                .map_err(|e| TrainError::file(folder.path(), format!("evaluation failed: {e}")))?;
             record.metrics = evaluation_metrics(&e);
             if let Some(last) = trainer.history_mut().epochs.last_mut() {
                 last.metrics = record.metrics.clone();
             }
             if !e.npmi.mean.is_nan() && best.is_none_or(|(_, b)| e.npmi.mean > b) {
                 best = Some((record.epoch, e.npmi.mean));
-                save_checkpoint(trainer, &out.join("best"))?;
+                save_weights(trainer, &folder.best())?;
             }
-            write_topics(&out.join("topics.txt"), &e.topics)?;
+            write_topics(&folder.topics(), &e.topics).map_err(saving)?;
             last_eval = Some(e);
         }
-        append_line(&history_path, &record)?;
+        // The whole history is rewritten aside and renamed (a few hundred bytes an epoch): a full
+        // disk never leaves half a line.
+        lines.push_str(
+            &serde_json::to_string(&record).map_err(|e| TrainError::file(&history_path, e))?,
+        );
+        lines.push('\n');
+        write_atomic(&history_path, lines.as_bytes()).map_err(saving)?;
         if due || record.epoch == epochs {
-            save_checkpoint(trainer, &out.join("checkpoint"))?;
+            save_checkpoint(trainer, &folder.checkpoint())?;
         }
         on_epoch(&record);
     }
     if last_eval.is_none() {
         // No evaluator: the topic words still go to topics.txt.
         let words = crate::eval::topic_words(&trainer.generator, trainer.batcher().vocab(), 10)
-            .map_err(|e| TrainError::file(out, e))?;
+            .map_err(|e| TrainError::file(folder.path(), e))?;
         let words: Vec<Vec<String>> = words.into_iter().map(|t| t.words).collect();
-        write_topics(&out.join("topics.txt"), &words)?;
+        write_topics(&folder.topics(), &words).map_err(saving)?;
     }
     let mut secs: Vec<f64> = trainer.history().epochs.iter().map(|e| e.seconds).collect();
     secs.sort_by(f64::total_cmp);
@@ -119,7 +188,7 @@ where
         median_epoch_seconds: secs.get(secs.len() / 2).copied().unwrap_or(0.0),
         device: crate::device::name(trainer.device()),
     };
-    write_json(&out.join("metrics.json"), &summary)?;
+    write_json(&folder.metrics(), &summary).map_err(saving)?;
     Ok(summary)
 }
 
@@ -131,18 +200,6 @@ fn write_topics(path: &Path, topics: &[Vec<String>]) -> Result<(), TrainError> {
     write_atomic(path, text.as_bytes())
 }
 
-fn append_line<T: Serialize>(path: &Path, value: &T) -> Result<(), TrainError> {
-    let mut line = serde_json::to_string(value).map_err(|e| TrainError::file(path, e))?;
-    line.push('\n');
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(path)
-        .map_err(|e| TrainError::file(path, e))?;
-    f.write_all(line.as_bytes())
-        .map_err(|e| TrainError::file(path, e))
-}
-
 /// Writes `value` as pretty JSON to `path` atomically.
 pub fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<(), TrainError> {
     let bytes = serde_json::to_vec_pretty(value).map_err(|e| TrainError::file(path, e))?;
@@ -150,13 +207,18 @@ pub fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<(), T
 }
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it into place: a reader never
-/// sees half a file and an interrupted write leaves the old one.
+/// sees half a file, and a failed or interrupted write leaves the old one (a failed write removes
+/// its temporary file).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
     let tmp: PathBuf = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(|e| TrainError::file(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| TrainError::file(path, e))
+    let result = write_file(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| TrainError::file(path, e)));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }

@@ -185,13 +185,17 @@ impl Trainer {
         history: History,
         opts: [(&std::collections::HashMap<String, Tensor>, u64); 3],
     ) -> Result<(), TrainError> {
-        self.epoch = epoch;
-        self.history = history;
+        self.set_progress(epoch, history);
         self.opt_e.load_state(opts[0].0, opts[0].1)?;
         self.opt_g.load_state(opts[1].0, opts[1].1)?;
         self.opt_d.load_state(opts[2].0, opts[2].1)?;
-        self.pending = None;
         Ok(())
+    }
+
+    pub(crate) fn set_progress(&mut self, epoch: usize, history: History) {
+        self.epoch = epoch;
+        self.history = history;
+        self.pending = None;
     }
 
     fn bow<'a>(&self, batch: &'a Batch) -> Bow<'a> {

@@ -6,24 +6,37 @@ use ndarray::Array1;
 use ndarray_npy::NpzWriter;
 use std::path::{Path, PathBuf};
 
-/// The folder with the real corpora: `$GCATM_DATA`, else `<crate>/../shared/data`. Fails the test
-/// (never skips it) when the folder is missing.
+/// The folder with the real corpora: `$GCATM_DATA` when set, else the crate's own `data/` (which
+/// ships 20ng and the 20news_clean sample). Fails the test (never skips it) when the files are
+/// missing.
 pub fn data_root() -> PathBuf {
-    let fallback = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
     let (root, how) = match std::env::var_os("GCATM_DATA") {
         Some(v) if !v.is_empty() => (PathBuf::from(v), "$GCATM_DATA"),
-        _ => (
-            fallback,
-            "<CARGO_MANIFEST_DIR>/../shared/data (GCATM_DATA is not set)",
-        ),
+        _ => (shipped, "the crate's data/ folder (GCATM_DATA is not set)"),
     };
     assert!(
-        root.join("20ng").is_dir() && root.join("20news_clean_sample").is_dir(),
+        root.join("20ng/train_bow.npz").is_file()
+            && root.join("20news_clean_sample/vocab.pkl").is_file(),
         "real test data not found: looked for 20ng/ and 20news_clean_sample/ in {} (from {how}). \
-         Set GCATM_DATA to the folder that holds them, e.g. GCATM_DATA=../shared/data cargo test",
+         The crate ships them in data/ (see data/README.md); unset GCATM_DATA or point it at a \
+         folder that holds them",
         root.display()
     );
     root
+}
+
+/// A file of `tests/data/` (golden values computed outside the crate; see tests/data/README.md).
+pub fn test_data(name: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name);
+    assert!(
+        path.is_file(),
+        "test data file {} is missing",
+        path.display()
+    );
+    path
 }
 
 /// The error text of a result that must be an error.
