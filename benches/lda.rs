@@ -6,7 +6,7 @@
 //! `K, fit seconds, NPMI, TD@25, purity, NMI, threads`. Then criterion measures one batch pass
 //! (an E-step over all documents and an M-step) at each K, and one online pass at K = 20.
 //!
-//! `cargo bench --bench lda`; data from `$GCATM_DATA` or `<crate>/../shared/data`.
+//! `cargo bench --bench lda`; data from `$GCATM_DATA`, else the crate's `data/`.
 use criterion::{criterion_group, criterion_main, Criterion};
 use gcatm::baseline::Lda;
 use gcatm::corpus::{load_20ng_1883, Corpus};
@@ -16,10 +16,10 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 fn data_dir() -> PathBuf {
-    match std::env::var_os("GCATM_DATA") {
-        Some(v) if !v.is_empty() => PathBuf::from(v),
-        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"),
-    }
+    std::env::var_os("GCATM_DATA")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data"))
 }
 
 fn topics_to_run() -> Vec<usize> {

@@ -3,25 +3,11 @@
 //!
 //! The 20ng-1883 quality and speed figures are not timed here: `cargo bench --bench lda` and the
 //! ignored test `lda_20ng_quality` (`cargo test --release --test baseline_lda -- --ignored`).
-use gcatm::baseline::{BaselineError, Lda, LdaConfig};
+use gcatm::baseline::{random_floor, BaselineError, FloorOptions, Lda, LdaConfig};
 use gcatm::corpus::{Corpus, PlantedCorpus, Vocab};
-use gcatm::eval::Evaluator;
+use gcatm::eval::{CoherenceOptions, Evaluator, ReferenceIndex};
 use std::path::PathBuf;
 use std::process::Command;
-
-/// A planted topic counts as recovered when some learned topic shares at least 5 of its top 10
-/// words.
-fn recovered(planted: &PlantedCorpus, learned: &[Vec<String>]) -> usize {
-    (0..planted.topics.len())
-        .filter(|&k| {
-            let truth = planted.top_words(k, 10);
-            learned.iter().any(|l| {
-                let top: Vec<&String> = l.iter().take(10).collect();
-                truth.iter().filter(|w| top.contains(w)).count() >= 5
-            })
-        })
-        .count()
-}
 
 fn fit_in_pool(threads: usize, lda: &Lda, corpus: &Corpus) -> gcatm::baseline::LdaModel {
     rayon::ThreadPoolBuilder::new()
@@ -35,7 +21,7 @@ fn fit_in_pool(threads: usize, lda: &Lda, corpus: &Corpus) -> gcatm::baseline::L
 fn batch_lda_recovers_the_planted_topics() {
     let planted = PlantedCorpus::builder().topics(12).seed(0).build();
     let model = Lda::new(12).seed(0).fit(&planted.corpus).unwrap();
-    let found = recovered(&planted, &model.top_words(10));
+    let found = planted.recovered(&model.top_words(10));
     assert!(found >= 11, "recovered {found} of 12 planted topics");
     // Scored like the GAN: the planted topics' words co-occur, so NPMI is high, and the
     // documents cluster by their dominant topic.
@@ -61,7 +47,7 @@ fn online_lda_recovers_the_planted_topics() {
         .seed(0)
         .fit(&planted.corpus)
         .unwrap();
-    let found = recovered(&planted, &model.top_words(10));
+    let found = planted.recovered(&model.top_words(10));
     assert!(
         found >= 11,
         "online: recovered {found} of 12 planted topics"
@@ -107,7 +93,8 @@ fn transform_agrees_with_the_fitted_proportions() {
     let mut same_argmax = 0;
     let mut l1 = 0.0;
     let assigned = model.assign(&planted.corpus).unwrap();
-    for d in 0..n {
+    assert_eq!(assigned.len(), n);
+    for (d, &cluster) in assigned.iter().enumerate() {
         let (a, b) = (theta.row(d), fitted.row(d));
         assert!((a.sum() - 1.0).abs() < 1e-9);
         l1 += a
@@ -119,7 +106,7 @@ fn transform_agrees_with_the_fitted_proportions() {
             (0..r.len()).max_by(|&i, &j| r[i].total_cmp(&r[j])).unwrap()
         };
         same_argmax += usize::from(argmax(a) == argmax(b));
-        assert_eq!(assigned[d] as usize, argmax(a));
+        assert_eq!(cluster as usize, argmax(a));
     }
     // The last E-step ran under the topics before the last M-step and from a random start; at
     // convergence that moves the proportions very little.
@@ -224,12 +211,72 @@ fn config_round_trips_and_resolves_the_defaults() {
     assert_eq!(online.config().iterations, Some(10));
 }
 
-/// `$GCATM_DATA`, else `<crate>/../shared/data`.
+#[test]
+fn the_floor_matches_a_direct_computation() {
+    // Every pair of V words shares exactly one document and every word is in V - 1 of the
+    // V(V-1)/2 documents: all pairs have the same NPMI, so every random topic scores exactly it.
+    let v = 8usize;
+    let words: Vec<String> = (0..v).map(|i| format!("w{i}")).collect();
+    let mut docs = Vec::new();
+    for i in 0..v {
+        for j in i + 1..v {
+            docs.push(vec![(i as u32, 1.0f32), (j as u32, 1.0)]);
+        }
+    }
+    let corpus = Corpus::from_docs(&docs, Vocab::new(words).unwrap()).unwrap();
+    let n = docs.len() as f64;
+    let (p_w, p_ij) = ((v - 1) as f64 / n, 1.0 / n);
+    let npmi = (p_ij / (p_w * p_w)).ln() / -p_ij.ln();
+    let index = ReferenceIndex::new(&corpus);
+    let options = FloorOptions {
+        words: 4,
+        ..FloorOptions::new(3)
+    };
+    let floor = random_floor(&index, &options, &CoherenceOptions::default()).unwrap();
+    assert!(
+        (floor.mean - npmi).abs() < 1e-12,
+        "{} vs {npmi}",
+        floor.mean
+    );
+    assert!(floor.std < 1e-12);
+
+    // Topics of every word: each draw is the whole vocabulary in some order, so the floor is
+    // the score of that one topic, computed by the evaluator.
+    let planted = PlantedCorpus::builder()
+        .topics(2)
+        .words_per_topic(3)
+        .vocab_size(8)
+        .docs(300)
+        .seed(1)
+        .build();
+    let all: Vec<String> = (0..8)
+        .map(|w| planted.corpus.vocab().word(w).to_string())
+        .collect();
+    let evaluator = Evaluator::new(&planted.corpus, None)
+        .unwrap()
+        .top_n(8)
+        .unwrap();
+    let direct = evaluator.evaluate_topics(&[all]).unwrap().npmi.mean;
+    let floor = evaluator
+        .floor(&FloorOptions {
+            words: 8,
+            draws: 5,
+            ..FloorOptions::new(2)
+        })
+        .unwrap();
+    assert!(
+        (floor.mean - direct).abs() < 1e-12,
+        "{} vs {direct}",
+        floor.mean
+    );
+}
+
+/// `$GCATM_DATA`, else the crate's `data/`.
 fn data_dir() -> PathBuf {
-    let fallback = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
     std::env::var_os("GCATM_DATA")
+        .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .unwrap_or(fallback)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data"))
 }
 
 /// The full 20ng-1883 check of the issue (K = 20, 50 batch iterations): about 10 s in a release

@@ -18,11 +18,12 @@
 //! let model = Lda::new(4).iterations(20).seed(0).fit(&planted.corpus).unwrap();
 //! let evaluator = Evaluator::new(&planted.corpus, None).unwrap();
 //! let lda = model.evaluate(&evaluator).unwrap();
-//! assert!(lda.npmi.mean > 0.2);
+//! let floor = evaluator.npmi_floor(4).unwrap();
+//! assert!(lda.npmi.mean > floor.mean + 3.0 * floor.std);
 //! ```
 mod lda;
 
-// FLOOR-REEXPORT
+pub use crate::eval::{random_floor, Floor, FloorOptions, Measure};
 pub use lda::{Lda, LdaConfig, LdaModel};
 
 use crate::corpus::CorpusError;

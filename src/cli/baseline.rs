@@ -123,6 +123,8 @@ struct LdaMetrics {
     peak_rss_mb: f64,
     final_evaluation: Evaluation,
     floor: Floor,
+    /// On the planted corpus: how many planted topics LDA found.
+    planted_recovered: Option<usize>,
 }
 
 fn run_lda(args: LdaArgs) -> anyhow::Result<()> {
@@ -160,13 +162,20 @@ fn run_lda(args: LdaArgs) -> anyhow::Result<()> {
     let model = Lda::from_config(config)
         .fit_with_progress(&loaded.train, |done, total| {
             if done % 10 == 0 || done == total {
-                eprintln!("pass {done}/{total} ({:.1} s)", start.elapsed().as_secs_f64());
+                eprintln!(
+                    "pass {done}/{total} ({:.1} s)",
+                    start.elapsed().as_secs_f64()
+                );
             }
         })
         .context("fitting LDA")?;
     let fit_seconds = start.elapsed().as_secs_f64();
     let evaluation = model.evaluate(&evaluator)?;
     let floor = evaluator.npmi_floor(model.n_topics())?;
+    let recovered = loaded
+        .planted
+        .as_ref()
+        .map(|p| p.recovered(&model.top_words(10)));
 
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
@@ -186,6 +195,7 @@ fn run_lda(args: LdaArgs) -> anyhow::Result<()> {
         peak_rss_mb: super::common::peak_rss_mb(),
         final_evaluation: evaluation,
         floor,
+        planted_recovered: recovered,
     };
     write_json(&args.out.join("metrics.json"), &metrics)?;
 
@@ -207,6 +217,7 @@ fn run_lda(args: LdaArgs) -> anyhow::Result<()> {
             "nmi": clustering.map(|c| c.nmi),
             "floor_npmi_mean": floor.mean,
             "floor_npmi_std": floor.std,
+            "planted_recovered": recovered,
             "out": args.out.display().to_string(),
         });
         println!("{}", serde_json::to_string_pretty(&summary)?);
@@ -223,6 +234,9 @@ fn run_lda(args: LdaArgs) -> anyhow::Result<()> {
                 .map(|c| format!(", purity {:.3}, NMI {:.3}", c.purity, c.nmi))
                 .unwrap_or_default()
         );
+        if let (Some(r), Some(p)) = (recovered, &loaded.planted) {
+            println!("planted topics recovered: {r} of {}", p.topics.len());
+        }
     }
     eprintln!("run folder: {}", args.out.display());
     Ok(())
