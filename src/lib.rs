@@ -16,6 +16,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod baseline;
 pub mod corpus;
 #[macro_use]
 mod simd;

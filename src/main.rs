@@ -27,6 +27,8 @@ enum Command {
     Log(cli::log::LogArgs),
     /// Re-run entries of the experiment log.
     Reproduce(cli::reproduce::ReproduceArgs),
+    /// Baselines: LDA scored like a trained model, and the random-topic floor.
+    Baseline(cli::baseline::BaselineArgs),
 }
 
 /// Restarts this process once with glibc's malloc asked to back its large blocks with
@@ -96,5 +98,6 @@ fn run() -> anyhow::Result<()> {
         Command::Coherence(a) => cli::coherence::run(a),
         Command::Log(a) => cli::log::run(a),
         Command::Reproduce(a) => cli::reproduce::run(a),
+        Command::Baseline(a) => cli::baseline::run(a),
     }
 }

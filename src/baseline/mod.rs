@@ -1,0 +1,81 @@
+//! Baselines that give a model's scores a scale: latent Dirichlet allocation ([`Lda`]) and the
+//! random-topic floor ([`random_floor`]).
+//!
+//! A coherence number alone says little. [`Lda`] is the classical model every neural topic model
+//! is compared with, fitted by variational Bayes as scikit-learn and gensim do it; the floor is
+//! what topics of random words score. A model is worth reading when it clears the floor by a wide
+//! margin and comes near LDA.
+//!
+//! Both are scored by the crate's [`Evaluator`](crate::eval::Evaluator), exactly like the
+//! adversarial model: [`LdaModel::evaluate`] gives NPMI, C_V, TD and, with a labelled test
+//! corpus, purity and NMI of argmax theta.
+//!
+//! ```
+//! use gcatm::baseline::Lda;
+//! use gcatm::corpus::PlantedCorpus;
+//! use gcatm::eval::Evaluator;
+//! let planted = PlantedCorpus::builder().topics(4).docs(300).seed(1).build();
+//! let model = Lda::new(4).iterations(20).seed(0).fit(&planted.corpus).unwrap();
+//! let evaluator = Evaluator::new(&planted.corpus, None).unwrap();
+//! let lda = model.evaluate(&evaluator).unwrap();
+//! let floor = evaluator.npmi_floor(4).unwrap();
+//! assert!(lda.npmi.mean > floor.mean + 3.0 * floor.std);
+//! ```
+mod lda;
+
+pub use crate::eval::{random_floor, Floor, FloorOptions, Measure};
+pub use lda::{Lda, LdaConfig, LdaModel};
+
+use crate::corpus::CorpusError;
+use crate::eval::EvalError;
+
+/// Everything that can go wrong when fitting or applying a baseline.
+///
+/// Bad input (no topics, more topics than words, an empty corpus, a prior that is not a positive
+/// number, a corpus with another vocabulary) is reported here; the baselines do not panic on it.
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    /// K = 0.
+    #[error("the number of topics must be at least 1")]
+    NoTopics,
+    /// More topics than vocabulary words.
+    #[error(
+        "{topics} topics for a vocabulary of {vocab} words: K must not exceed the vocabulary size"
+    )]
+    TooManyTopics {
+        /// The K asked for.
+        topics: usize,
+        /// The vocabulary size.
+        vocab: usize,
+    },
+    /// A corpus with no documents or no tokens.
+    #[error("the corpus is empty (no documents or no tokens)")]
+    EmptyCorpus,
+    /// A Dirichlet prior that is not a finite positive number.
+    #[error("the prior {name} must be a finite positive number, got {value}")]
+    InvalidPrior {
+        /// `alpha` (document-topic) or `eta` (topic-word).
+        name: &'static str,
+        /// The value given.
+        value: f64,
+    },
+    /// Another setting with an unusable value.
+    #[error("invalid option: {0}")]
+    InvalidOption(String),
+    /// Documents whose vocabulary is not the model's.
+    #[error(
+        "the corpus has a vocabulary of {got} words that is not the model's ({expected} words)"
+    )]
+    VocabMismatch {
+        /// The model's vocabulary size.
+        expected: usize,
+        /// The corpus's vocabulary size.
+        got: usize,
+    },
+    /// Scoring failed.
+    #[error(transparent)]
+    Eval(#[from] EvalError),
+    /// A corpus operation failed.
+    #[error(transparent)]
+    Corpus(#[from] CorpusError),
+}

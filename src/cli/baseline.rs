@@ -1,0 +1,275 @@
+//! `gcatm baseline`: LDA fitted and scored like a trained model, and the random-topic floor.
+use super::common::{load_corpus, CorpusSource, Loaded};
+use anyhow::Context;
+use gcatm::baseline::{Floor, FloorOptions, Lda, LdaConfig, Measure};
+use gcatm::eval::{Evaluation, Evaluator};
+use gcatm::train::{write_atomic, write_json};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Arguments of `gcatm baseline`.
+#[derive(clap::Args)]
+pub struct BaselineArgs {
+    #[command(subcommand)]
+    command: BaselineCommand,
+}
+
+#[derive(clap::Subcommand)]
+enum BaselineCommand {
+    /// Fit LDA (variational Bayes) and write a run folder scored like `gcatm train`'s.
+    Lda(LdaArgs),
+    /// The score of random topics: the level a model must clear.
+    Floor(FloorArgs),
+}
+
+/// Where the documents come from (shared by both subcommands).
+#[derive(clap::Args)]
+struct CorpusArgs {
+    /// Corpus folder (default: 20ng-1883 from the data folder, else the built-in planted corpus).
+    #[arg(long)]
+    corpus: Option<PathBuf>,
+    /// Restrict the corpus to this vocabulary (vocab.pkl or vocab.txt).
+    #[arg(long)]
+    restrict_vocab: Option<PathBuf>,
+}
+
+impl CorpusArgs {
+    fn source(&self) -> CorpusSource {
+        CorpusSource {
+            corpus: self.corpus.clone(),
+            restrict_vocab: self.restrict_vocab.clone(),
+        }
+    }
+}
+
+/// Arguments of `gcatm baseline lda`.
+#[derive(clap::Args)]
+struct LdaArgs {
+    /// Number of topics K.
+    #[arg(long)]
+    topics: usize,
+    #[command(flatten)]
+    corpus: CorpusArgs,
+    /// Passes over the corpus (default 50 batch, 10 online).
+    #[arg(long)]
+    iterations: Option<usize>,
+    /// Online variational Bayes (an update per mini-batch) instead of batch.
+    #[arg(long)]
+    online: bool,
+    /// Documents per online mini-batch.
+    #[arg(long, default_value_t = 128)]
+    batch_size: usize,
+    /// Document-topic prior (default 1/K).
+    #[arg(long)]
+    alpha: Option<f64>,
+    /// Topic-word prior (default 1/K).
+    #[arg(long)]
+    eta: Option<f64>,
+    /// Random seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// The run folder.
+    #[arg(long, default_value = "runs/baseline-lda")]
+    out: PathBuf,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `gcatm baseline floor`.
+#[derive(clap::Args)]
+struct FloorArgs {
+    /// Topics per draw (the model's K).
+    #[arg(long)]
+    topics: usize,
+    /// Words per topic.
+    #[arg(long, default_value_t = 10)]
+    words: usize,
+    /// Number of draws.
+    #[arg(long, default_value_t = 20)]
+    draws: usize,
+    /// Seed of the draws.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Draw words by document frequency instead of uniformly.
+    #[arg(long)]
+    weighted: bool,
+    /// The measure: npmi, cv, uci or umass.
+    #[arg(long, default_value = "npmi")]
+    measure: Measure,
+    #[command(flatten)]
+    corpus: CorpusArgs,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `gcatm baseline`.
+pub fn run(args: BaselineArgs) -> anyhow::Result<()> {
+    match args.command {
+        BaselineCommand::Lda(a) => run_lda(a),
+        BaselineCommand::Floor(a) => run_floor(a),
+    }
+}
+
+/// What `metrics.json` holds for an LDA run.
+#[derive(Serialize)]
+struct LdaMetrics {
+    model: &'static str,
+    corpus: String,
+    fit_seconds: f64,
+    threads: usize,
+    peak_rss_mb: f64,
+    final_evaluation: Evaluation,
+    floor: Floor,
+    /// On the planted corpus: how many planted topics LDA found.
+    planted_recovered: Option<usize>,
+}
+
+fn run_lda(args: LdaArgs) -> anyhow::Result<()> {
+    let source = args.corpus.source();
+    let config = LdaConfig {
+        iterations: args.iterations,
+        online: args.online,
+        batch_size: args.batch_size,
+        alpha: args.alpha,
+        eta: args.eta,
+        seed: args.seed,
+        ..LdaConfig::new(args.topics)
+    };
+    config
+        .validate()
+        .map_err(|e| anyhow::anyhow!("invalid settings: {e}"))?;
+    let loaded = load_corpus(&source)?;
+    eprintln!("corpus: {}", loaded.description);
+    let evaluator = evaluator(&loaded)?;
+    let total = config
+        .iterations
+        .unwrap_or(if config.online { 10 } else { 50 });
+    eprintln!(
+        "LDA, K = {}, {} {} on {} thread(s)",
+        config.topics,
+        total,
+        if config.online {
+            "online passes"
+        } else {
+            "batch iterations"
+        },
+        rayon::current_num_threads()
+    );
+    let start = Instant::now();
+    let model = Lda::from_config(config)
+        .fit_with_progress(&loaded.train, |done, total| {
+            if done % 10 == 0 || done == total {
+                eprintln!(
+                    "pass {done}/{total} ({:.1} s)",
+                    start.elapsed().as_secs_f64()
+                );
+            }
+        })
+        .context("fitting LDA")?;
+    let fit_seconds = start.elapsed().as_secs_f64();
+    let evaluation = model.evaluate(&evaluator)?;
+    let floor = evaluator.npmi_floor(model.n_topics())?;
+    let recovered = loaded
+        .planted
+        .as_ref()
+        .map(|p| p.recovered(&model.top_words(10)));
+
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    write_json(&args.out.join("config.json"), model.config())?;
+    write_json(&args.out.join("corpus.json"), &source)?;
+    let topics: String = model
+        .top_words(10)
+        .iter()
+        .map(|t| t.join(" ") + "\n")
+        .collect();
+    write_atomic(&args.out.join("topics.txt"), topics.as_bytes())?;
+    let metrics = LdaMetrics {
+        model: "lda",
+        corpus: loaded.description.clone(),
+        fit_seconds,
+        threads: rayon::current_num_threads(),
+        peak_rss_mb: super::common::peak_rss_mb(),
+        final_evaluation: evaluation,
+        floor,
+        planted_recovered: recovered,
+    };
+    write_json(&args.out.join("metrics.json"), &metrics)?;
+
+    let e = &metrics.final_evaluation;
+    let clustering = e.clustering.as_ref();
+    if args.json {
+        let summary = serde_json::json!({
+            "model": "lda",
+            "topics": model.n_topics(),
+            "online": model.config().online,
+            "iterations": model.config().iterations,
+            "fit_seconds": fit_seconds,
+            "threads": metrics.threads,
+            "peak_rss_mb": metrics.peak_rss_mb,
+            "npmi": e.npmi.mean,
+            "td": e.td,
+            "tu": e.tu,
+            "purity": clustering.map(|c| c.purity),
+            "nmi": clustering.map(|c| c.nmi),
+            "floor_npmi_mean": floor.mean,
+            "floor_npmi_std": floor.std,
+            "planted_recovered": recovered,
+            "out": args.out.display().to_string(),
+        });
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        for (k, (t, s)) in e.topics.iter().zip(&e.npmi.per_topic).enumerate() {
+            println!("{k:>3} {s:+.3}  {}", t.join(" "));
+        }
+        println!(
+            "NPMI {:.4} (floor {floor}), TD@{} {:.3}{}; fit {fit_seconds:.1} s",
+            e.npmi.mean,
+            e.td_top_n,
+            e.td,
+            clustering
+                .map(|c| format!(", purity {:.3}, NMI {:.3}", c.purity, c.nmi))
+                .unwrap_or_default()
+        );
+        if let (Some(r), Some(p)) = (recovered, &loaded.planted) {
+            println!("planted topics recovered: {r} of {}", p.topics.len());
+        }
+    }
+    eprintln!("run folder: {}", args.out.display());
+    Ok(())
+}
+
+fn run_floor(args: FloorArgs) -> anyhow::Result<()> {
+    let loaded = load_corpus(&args.corpus.source())?;
+    let evaluator = evaluator(&loaded)?;
+    let floor = evaluator.floor(&FloorOptions {
+        topics: args.topics,
+        words: args.words,
+        draws: args.draws,
+        seed: args.seed,
+        weighted: args.weighted,
+        measure: args.measure,
+    })?;
+    if args.json {
+        let out = serde_json::json!({
+            "measure": args.measure.to_string(),
+            "mean": floor.mean,
+            "std": floor.std,
+            "options": floor.options,
+            "corpus": loaded.description,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!("{}: {floor}", args.measure);
+        eprintln!("corpus: {}", loaded.description);
+    }
+    Ok(())
+}
+
+/// Scores against train and test together, clustering on the test documents, as `gcatm train`.
+fn evaluator(loaded: &Loaded) -> anyhow::Result<Evaluator> {
+    Ok(Evaluator::new(&loaded.reference()?, loaded.test.as_ref())?)
+}
