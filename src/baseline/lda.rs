@@ -528,18 +528,10 @@ impl Topics {
         topics
     }
 
-    /// `lambda = eta + sstats * exp(E[log beta])`.
+    /// `lambda = eta + sstats * exp(E[log beta])`: the online update with rho = ratio = 1, which
+    /// is exact in floating point (`0 * lambda` and the products by 1 add no rounding).
     fn batch_update(&mut self, sstats: &[f64], eta: f64) {
-        self.lambda
-            .par_chunks_mut(self.k * 64)
-            .zip(sstats.par_chunks(self.k * 64))
-            .zip(self.exp_elog_beta.par_chunks(self.k * 64))
-            .for_each(|((l, s), e)| {
-                for ((l, &s), &e) in l.iter_mut().zip(s).zip(e) {
-                    *l = eta + s * e;
-                }
-            });
-        self.refresh();
+        self.online_update(sstats, eta, 1.0, 1.0);
     }
 
     /// `lambda = (1 - rho) lambda + rho (eta + ratio * sstats * exp(E[log beta]))`.
