@@ -46,14 +46,6 @@ install_tools() {
     echo "installing evcxr_jupyter (cargo install, about 11 minutes)"
     CARGO_TARGET_DIR="$SCRATCH/evcxr-build" cargo install --locked evcxr_jupyter || return 1
   fi
-  if ! command -v mold >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-    # Each cell links a library of every dependency; mold links it in a fraction of ld's time.
-    # Optional: without it the kernel uses the system linker.
-    echo "installing mold (the linker the kernels use)"
-    { apt-get install -y -qq mold >/dev/null 2>&1 \
-      || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq mold >/dev/null 2>&1; }; } \
-      || echo "mold could not be installed; the kernels use the system linker"
-  fi
   if ! python3 -m jupyter kernelspec list 2>/dev/null | grep -qE '^\s*rust\s'; then
     evcxr_jupyter --install || return 1
   fi
@@ -72,7 +64,9 @@ if [ "$INSTALL_ONLY" = 1 ]; then echo "notebook toolchain ready"; exit 0; fi
 export EVCXR_CONFIG_DIR="$SCRATCH/evcxr-config"
 mkdir -p "$EVCXR_CONFIG_DIR" "$SCRATCH/tmp"
 printf ':cache 4096\n:preserve_vars_on_panic 0\n' > "$EVCXR_CONFIG_DIR/init.evcxr"
-if command -v mold >/dev/null; then printf ':linker mold\n' >> "$EVCXR_CONFIG_DIR/init.evcxr"; fi
+# The system linker, always: evcxr picks mold on its own where it is installed, and every notebook's
+# first gcatm cell failed with it (measured 2026-12-01, mold 1.10).
+printf ':linker system\n' >> "$EVCXR_CONFIG_DIR/init.evcxr"
 export TMPDIR="$SCRATCH/tmp"
 
 # --- checks on an executed notebook ---------------------------------------------------------------
