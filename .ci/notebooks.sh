@@ -41,6 +41,13 @@ install_tools() {
     echo "installing nbclient nbconvert nbformat jupyter_client ipykernel"
     python3 -m pip install --quiet nbclient nbconvert nbformat jupyter_client ipykernel || return 1
   fi
+  # evcxr infers the types of a cell's variables with rust-analyzer, which needs the standard
+  # library's source: without it a cell such as `let config = e.config(budget);` fails with
+  # "Couldn't automatically determine type of variable".
+  if [ ! -d "$(rustc --print sysroot)/lib/rustlib/src/rust/library" ]; then
+    echo "installing the rust-src component (evcxr's type inference needs it)"
+    rustup component add rust-src || return 1
+  fi
   if ! command -v evcxr_jupyter >/dev/null; then
     # ~11 min on 2 cores; its own target folder so that it never waits on (or evicts) the crate's.
     echo "installing evcxr_jupyter (cargo install, about 11 minutes)"
