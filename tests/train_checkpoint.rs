@@ -321,3 +321,29 @@ fn saved_history_round_trips_exactly() {
         &differ[..differ.len().min(3)]
     );
 }
+
+/// A checkpoint saved by hand where no folder exists yet (a notebook's `runs/x` in a fresh clone)
+/// creates its parent folders.
+#[test]
+fn save_checkpoint_creates_missing_parent_folders() {
+    let p = gcatm::corpus::PlantedCorpus::builder()
+        .topics(3)
+        .docs(40)
+        .vocab_size(30)
+        .build();
+    let config = TrainConfig {
+        topics: 3,
+        hidden: 16,
+        batch_size: 20,
+        device: "cpu".into(),
+        ..TrainConfig::default()
+    };
+    let t = Trainer::new(config, &p.corpus).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("runs").join("nested").join("ckpt");
+    save_checkpoint(&t, &dir).unwrap();
+    assert_eq!(load_checkpoint(&dir, &p.corpus, None).unwrap().epoch(), 0);
+    let best = tmp.path().join("other").join("best");
+    gcatm::train::save_weights(&t, &best).unwrap();
+    assert!(gcatm::train::load_weights(&best, &p.corpus, None).is_ok());
+}

@@ -42,6 +42,7 @@ const NETS: [&str; 3] = ["encoder", "generator", "critic"];
 /// # std::fs::remove_dir_all(&dir).unwrap();
 /// ```
 pub fn save_checkpoint(trainer: &Trainer, dir: &Path) -> Result<(), TrainError> {
+    create_parent(dir)?;
     save(trainer, dir, false)
 }
 
@@ -67,10 +68,23 @@ pub fn save_checkpoint(trainer: &Trainer, dir: &Path) -> Result<(), TrainError> 
 /// # std::fs::remove_dir_all(&dir).unwrap();
 /// ```
 pub fn save_weights(trainer: &Trainer, dir: &Path) -> Result<(), TrainError> {
+    create_parent(dir)?;
     save(trainer, dir, true)
 }
 
-fn save(trainer: &Trainer, dir: &Path, weights_only: bool) -> Result<(), TrainError> {
+/// A checkpoint saved by hand (a notebook's `runs/x`) may go where no folder exists yet; a run
+/// folder's own saves ([`save`], from `train_to_dir`) do not create it, so that a run folder
+/// removed under a running process stays removed.
+fn create_parent(dir: &Path) -> Result<(), TrainError> {
+    match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => {
+            std::fs::create_dir_all(p).map_err(|e| TrainError::file(p, e))
+        }
+        _ => Ok(()),
+    }
+}
+
+pub(super) fn save(trainer: &Trainer, dir: &Path, weights_only: bool) -> Result<(), TrainError> {
     let tmp = sibling(dir, "tmp");
     let result = write_folder(trainer, &tmp, weights_only).and_then(|()| swap(&tmp, dir));
     result.map_err(|e| {

@@ -1,7 +1,5 @@
 use super::files::write_file;
-use super::{
-    save_checkpoint, save_weights, EpochRecord, LockedRunFolder, RunFolder, TrainError, Trainer,
-};
+use super::{EpochRecord, LockedRunFolder, RunFolder, TrainError, Trainer};
 use crate::eval::{Evaluation, Evaluator};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -154,7 +152,7 @@ where
             }
             if !e.npmi.mean.is_nan() && best.is_none_or(|(_, b)| e.npmi.mean > b) {
                 best = Some((record.epoch, e.npmi.mean));
-                save_weights(trainer, &folder.best())?;
+                super::checkpoint::save(trainer, &folder.best(), true)?;
             }
             write_topics(&folder.topics(), &e.topics).map_err(saving)?;
             last_eval = Some(e);
@@ -167,7 +165,7 @@ where
         lines.push('\n');
         write_atomic(&history_path, lines.as_bytes()).map_err(saving)?;
         if due || record.epoch == epochs {
-            save_checkpoint(trainer, &folder.checkpoint())?;
+            super::checkpoint::save(trainer, &folder.checkpoint(), false)?;
         }
         on_epoch(&record);
     }
