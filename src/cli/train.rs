@@ -1,7 +1,8 @@
 //! `gcatm train`: train a model and write a run folder (or continue one with `--resume`).
 use super::common::{load_corpus, read_json, CorpusSource, Loaded};
 use anyhow::Context;
-use gcatm::eval::Evaluator;
+use gcatm::corpus::InputTransform;
+use gcatm::eval::{Evaluator, Measures};
 use gcatm::experiments::{entry, Budget};
 use gcatm::train::{
     load_checkpoint, train_to_folder, write_json, EpochRecord, LockedRunFolder, RunFolder,
@@ -40,6 +41,9 @@ pub struct TrainArgs {
     /// Documents per batch.
     #[arg(long)]
     batch_size: Option<usize>,
+    /// What the networks see of a document before L1: tfidf (the log's, default) or counts.
+    #[arg(long)]
+    input: Option<InputTransform>,
     /// Evaluate every N epochs (0: only at the end).
     #[arg(long)]
     eval_every: Option<usize>,
@@ -59,7 +63,7 @@ pub struct TrainArgs {
     #[arg(long, default_value = "runs/train")]
     out: PathBuf,
     /// Continue the run in this folder.
-    #[arg(long, conflicts_with_all = ["config", "entry", "topics", "variant", "temperature", "g_lr_scale", "batch_size", "corpus", "restrict_vocab", "seed", "out"])]
+    #[arg(long, conflicts_with_all = ["config", "entry", "topics", "variant", "temperature", "g_lr_scale", "batch_size", "input", "corpus", "restrict_vocab", "seed", "out"])]
     resume: Option<PathBuf>,
 }
 
@@ -95,6 +99,7 @@ impl TrainArgs {
             temperature,
             g_lr_scale,
             batch_size,
+            input,
             eval_every,
             device,
             seed
@@ -146,10 +151,11 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let out = folder.path().to_path_buf();
     eprintln!("corpus: {}", loaded.description);
     eprintln!(
-        "device: {}, K = {}, variant {}, {} iterations per epoch, epochs {} -> {epochs}",
+        "device: {}, K = {}, variant {}, input {}, {} iterations per epoch, epochs {} -> {epochs}",
         gcatm::device::name(trainer.device()),
         trainer.config().topics,
         trainer.config().variant,
+        trainer.config().input,
         trainer.batcher().n_batches(),
         trainer.epoch()
     );
@@ -206,8 +212,24 @@ fn report(
     Ok(())
 }
 
+/// NPMI (what the best checkpoint is chosen by) and C_V, TD, TU, and purity/NMI where the test
+/// documents are labelled.
 fn evaluator(loaded: &Loaded) -> anyhow::Result<Evaluator> {
-    Ok(Evaluator::new(&loaded.reference()?, loaded.test.as_ref())?)
+    let measures = Measures {
+        cv: true,
+        ..Measures::NPMI
+    };
+    Ok(Evaluator::new(&loaded.reference()?, loaded.test.as_ref())?.measures(measures))
+}
+
+/// `1h02m`, `3m05s`, `12s`.
+fn hms(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    match (s / 3600, s % 3600 / 60, s % 60) {
+        (0, 0, s) => format!("{s}s"),
+        (0, m, s) => format!("{m}m{s:02}s"),
+        (h, m, _) => format!("{h}h{m:02}m"),
+    }
 }
 
 fn summary_line(s: &gcatm::train::RunSummary) -> serde_json::Value {
@@ -240,6 +262,10 @@ pub fn train_with_progress(
         );
         b
     });
+    // Plain lines (a log file, a notebook) carry their own ETA: the mean epoch time of this
+    // process times the epochs left.
+    let started = std::time::Instant::now();
+    let first = trainer.epoch();
     let show = |r: &EpochRecord| {
         let mut msg = format!(
             "D {:+.4} G {:+.4} E {:+.4}{}",
@@ -261,7 +287,17 @@ pub fn train_with_progress(
                 b.set_message(msg);
                 b.inc(1);
             }
-            None => eprintln!("epoch {} ({:.2} s): {msg}", r.epoch, r.seconds),
+            None => {
+                let done = (r.epoch - first) as f64;
+                let left = epochs.saturating_sub(r.epoch) as f64;
+                let eta = started.elapsed().as_secs_f64() / done * left;
+                eprintln!(
+                    "epoch {}/{epochs} ({:.2} s, eta {}): {msg}",
+                    r.epoch,
+                    r.seconds,
+                    hms(eta)
+                )
+            }
         }
     };
     let result = train_to_folder(trainer, epochs, folder, Some(evaluator), show);

@@ -8,6 +8,7 @@
 mod batcher;
 mod error;
 pub mod fetch;
+mod idf;
 mod npy;
 mod pickle;
 mod planted;
@@ -21,6 +22,7 @@ mod vocab;
 
 pub use batcher::{Batch, Batcher, SparseBatch};
 pub use error::CorpusError;
+pub use idf::{Idf, InputTransform};
 pub use planted::{PlantedCorpus, PlantedCorpusBuilder};
 pub use prodlda::{load_prodlda, read_pickled_vocab};
 pub use standard::{load_20ng_1883, news_clean_vocab_path};

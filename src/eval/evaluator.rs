@@ -9,6 +9,7 @@ use super::{
 };
 use crate::corpus::{Corpus, Vocab};
 use crate::model::{Encoder, Generator};
+use crate::train::Trainer;
 use candle_core::Device;
 use candle_nn::ModuleT;
 use serde::{Deserialize, Serialize};
@@ -207,6 +208,41 @@ impl Evaluator {
         let mut evaluation = self.evaluate_topics(&words)?;
         if let Some((test, labels)) = &self.test {
             let pred = encoder_assignments(encoder, test, self.batch_size)?;
+            evaluation.clustering = Some(clustering_scores(&pred, labels)?);
+        }
+        Ok(evaluation)
+    }
+
+    /// Evaluates a [`Trainer`]'s networks as [`Evaluator::evaluate`] does, with the test
+    /// documents given to the encoder as the run trained on them (its input transform: TF-IDF
+    /// with the run's idf, or counts). What a training loop or a notebook calls.
+    ///
+    /// ```
+    /// use gcatm::corpus::PlantedCorpus;
+    /// use gcatm::eval::Evaluator;
+    /// use gcatm::train::{TrainConfig, Trainer};
+    /// let p = PlantedCorpus::builder().topics(3).docs(60).seed(0).build();
+    /// let config = TrainConfig { topics: 3, hidden: 16, batch_size: 20, device: "cpu".into(), ..TrainConfig::default() };
+    /// let trainer = Trainer::new(config, &p.corpus).unwrap();
+    /// let evaluator = Evaluator::new(&p.corpus, Some(&p.corpus)).unwrap();
+    /// let e = evaluator.evaluate_trainer(&trainer).unwrap();
+    /// assert_eq!(e.clustering.unwrap().docs, 60);
+    /// ```
+    pub fn evaluate_trainer(&self, trainer: &Trainer) -> Result<Evaluation, EvalError> {
+        let n = self.top_n.max(self.td_top_n);
+        let topics = topic_words(&trainer.generator, &self.model_vocab, n)?;
+        let words: Vec<Vec<String>> = topics.into_iter().map(|t| t.words).collect();
+        let mut evaluation = self.evaluate_topics(&words)?;
+        if let Some((test, labels)) = &self.test {
+            let weighted;
+            let test = match trainer.idf() {
+                Some(idf) => {
+                    weighted = idf.apply(test)?;
+                    &weighted
+                }
+                None => test,
+            };
+            let pred = encoder_assignments(&trainer.encoder, test, self.batch_size)?;
             evaluation.clustering = Some(clustering_scores(&pred, labels)?);
         }
         Ok(evaluation)

@@ -1,6 +1,6 @@
 use super::files::{write_file, write_safetensors};
 use super::{History, TrainConfig, TrainError, Trainer};
-use crate::corpus::Corpus;
+use crate::corpus::{Corpus, Idf};
 use candle_core::Tensor;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -16,6 +16,9 @@ struct State {
     /// Written by [`save_weights`]: the encoder's and generator's weights only.
     #[serde(default)]
     weights_only: bool,
+    /// The run's idf (`input: tfidf`), reused on resume and for held-out documents.
+    #[serde(default)]
+    idf: Option<Idf>,
 }
 
 const NETS: [&str; 3] = ["encoder", "generator", "critic"];
@@ -131,6 +134,7 @@ fn write_folder(trainer: &Trainer, tmp: &Path, weights_only: bool) -> Result<(),
         steps: [oe.steps(), og.steps(), od.steps()],
         history: trainer.history().clone(),
         weights_only,
+        idf: trainer.idf().cloned(),
     };
     let path = tmp.join("state.json");
     let json = serde_json::to_vec(&state).map_err(|err| TrainError::file(&path, err))?;
@@ -209,8 +213,7 @@ pub fn load_checkpoint(
     train: &Corpus,
     device: Option<&str>,
 ) -> Result<Trainer, TrainError> {
-    let dir = readable(dir);
-    let mut state = read_state(&dir)?;
+    let (dir, state, mut trainer) = open(dir, train, device)?;
     if state.weights_only {
         return Err(TrainError::file(
             &dir,
@@ -218,10 +221,6 @@ pub fn load_checkpoint(
              continue from it: read it with load_weights, or resume from the run's checkpoint/",
         ));
     }
-    if let Some(d) = device {
-        state.config.device = d.to_string();
-    }
-    let mut trainer = Trainer::new(state.config.clone(), train)?;
     load_nets(&trainer, &dir, 3)?;
     let path = dir.join("optimizer.safetensors");
     let device = trainer.device().clone();
@@ -259,15 +258,26 @@ pub fn load_weights(
     train: &Corpus,
     device: Option<&str>,
 ) -> Result<Trainer, TrainError> {
+    let (dir, state, mut trainer) = open(dir, train, device)?;
+    load_nets(&trainer, &dir, 2)?;
+    trainer.set_progress(state.epoch, state.history);
+    Ok(trainer)
+}
+
+/// What both loads start with: the folder to read (see [`readable`]), its state, and a fresh
+/// trainer built from the saved config (with `device` overriding it) and the saved idf.
+fn open(
+    dir: &Path,
+    train: &Corpus,
+    device: Option<&str>,
+) -> Result<(PathBuf, State, Trainer), TrainError> {
     let dir = readable(dir);
     let mut state = read_state(&dir)?;
     if let Some(d) = device {
         state.config.device = d.to_string();
     }
-    let mut trainer = Trainer::new(state.config.clone(), train)?;
-    load_nets(&trainer, &dir, 2)?;
-    trainer.set_progress(state.epoch, state.history);
-    Ok(trainer)
+    let trainer = Trainer::with_idf(state.config.clone(), train, state.idf.clone())?;
+    Ok((dir, state, trainer))
 }
 
 fn sibling(dir: &Path, suffix: &str) -> PathBuf {

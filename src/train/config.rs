@@ -1,3 +1,4 @@
+use crate::corpus::InputTransform;
 use crate::model::Variant;
 use serde::{Deserialize, Serialize};
 
@@ -11,7 +12,8 @@ pub enum Optimizer {
 }
 
 /// Every hyper-parameter of a run. Defaults are the log's shared table (batch 256, clip 0.01,
-/// lr 1e-4, betas (0.5, 0.999), n_critic 5, Adam, temperature 0.5).
+/// lr 1e-4, betas (0.5, 0.999), n_critic 5, Adam, temperature 0.5) and the log's input (TF-IDF,
+/// then L1).
 ///
 /// ```
 /// use gcatm::train::{TrainConfig, Variant};
@@ -65,6 +67,14 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Device: `cpu`, `cuda`, `cuda:N` or `auto`.
     pub device: String,
+    /// What the networks see of a document before L1: the log's TF-IDF (the default) or raw
+    /// counts. A config saved before this field existed trained on counts, and reads back so.
+    #[serde(default = "counts")]
+    pub input: InputTransform,
+}
+
+fn counts() -> InputTransform {
+    InputTransform::Counts
 }
 
 impl Default for TrainConfig {
@@ -91,6 +101,7 @@ impl Default for TrainConfig {
             top_n: 10,
             seed: 0,
             device: "auto".to_string(),
+            input: InputTransform::Tfidf,
         }
     }
 }

@@ -30,6 +30,10 @@ pub struct EpochRecord {
     pub info_nce: Option<f64>,
     /// Wall-clock seconds of the epoch's training (evaluation excluded).
     pub seconds: f64,
+    /// The top 10 words of each topic, on evaluated epochs: what a long run's topics were at
+    /// every evaluation, not only at the end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topics: Option<Vec<Vec<String>>>,
     /// Evaluation metrics (`npmi`, `td`, ...) on evaluated epochs.
     #[serde(flatten)]
     pub metrics: BTreeMap<String, f64>,

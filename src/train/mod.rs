@@ -9,6 +9,7 @@ mod history;
 mod run;
 mod trainer;
 
+pub use crate::corpus::InputTransform;
 pub use crate::model::Variant;
 pub use adam::Adam;
 pub use checkpoint::{load_checkpoint, load_weights, save_checkpoint, save_weights};

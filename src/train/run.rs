@@ -144,11 +144,18 @@ where
         let due = eval_every > 0 && record.epoch % eval_every == 0;
         if let (Some(ev), true) = (evaluator, due || record.epoch == epochs) {
             let e = ev
-                .evaluate(&trainer.generator, &trainer.encoder)
+                .evaluate_trainer(trainer)
                 .map_err(|e| TrainError::file(folder.path(), format!("evaluation failed: {e}")))?;
             record.metrics = evaluation_metrics(&e);
+            record.topics = Some(
+                e.topics
+                    .iter()
+                    .map(|t| t.iter().take(10).cloned().collect())
+                    .collect(),
+            );
             if let Some(last) = trainer.history_mut().epochs.last_mut() {
                 last.metrics = record.metrics.clone();
+                last.topics = record.topics.clone();
             }
             if !e.npmi.mean.is_nan() && best.is_none_or(|(_, b)| e.npmi.mean > b) {
                 best = Some((record.epoch, e.npmi.mean));

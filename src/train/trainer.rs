@@ -1,7 +1,7 @@
 use super::adam::Adam;
 use super::history::{EpochRecord, History, IterationLosses};
 use super::{TrainConfig, TrainError};
-use crate::corpus::{Batch, Batcher, Corpus};
+use crate::corpus::{Batch, Batcher, Corpus, Idf, InputTransform};
 use crate::loss;
 use crate::model::{
     seeded_var_builder, trainable_vars, Bow, Critic, DirichletPrior, Encoder, Generator,
@@ -62,6 +62,8 @@ pub struct Trainer {
     opt_d: Adam,
     prior: DirichletPrior,
     batcher: Batcher,
+    /// The idf the documents are weighted with (`input: tfidf`).
+    idf: Option<Idf>,
     epoch: usize,
     pending: Option<Pending>,
     history: History,
@@ -69,9 +71,23 @@ pub struct Trainer {
 
 impl Trainer {
     /// Builds the networks and optimisers for `config` on the documents of `train` (empty
-    /// documents must have been dropped), on the device the config names.
+    /// documents must have been dropped), on the device the config names. With `input: tfidf`
+    /// the idf is fitted on `train` here.
     pub fn new(config: TrainConfig, train: &Corpus) -> Result<Self, TrainError> {
+        Trainer::with_idf(config, train, None)
+    }
+
+    /// [`Trainer::new`] with a saved idf (a checkpoint's) instead of one fitted on `train`.
+    pub(crate) fn with_idf(
+        config: TrainConfig,
+        train: &Corpus,
+        idf: Option<Idf>,
+    ) -> Result<Self, TrainError> {
         config.validate().map_err(TrainError::Config)?;
+        let idf = match config.input {
+            InputTransform::Tfidf => Some(idf.unwrap_or_else(|| Idf::fit(train))),
+            InputTransform::Counts => None,
+        };
         let device = crate::device::pick(&config.device)?;
         let v = train.vocab_size();
         let (k, h) = (config.topics, config.hidden);
@@ -106,7 +122,8 @@ impl Trainer {
         let opt_d =
             Adam::new(trainable_vars(&critic_vars), config.lr, b1, b2)?.with_clamp(config.clip);
         let prior = DirichletPrior::symmetric(k, config.alpha(), seed ^ 4)?;
-        let batcher = Batcher::new(train, config.batch_size, &device)?.seed(config.seed);
+        let batcher = Batcher::new(&input(idf.as_ref(), train)?, config.batch_size, &device)?
+            .seed(config.seed);
         if batcher.n_batches() == 0 {
             return Err(TrainError::Config(format!(
                 "{} documents make no full batch of {}",
@@ -128,6 +145,7 @@ impl Trainer {
             opt_d,
             prior,
             batcher,
+            idf,
             epoch: 0,
             pending: None,
             history: History::default(),
@@ -142,6 +160,17 @@ impl Trainer {
     /// The device the networks live on.
     pub fn device(&self) -> &Device {
         &self.device
+    }
+
+    /// The idf the documents are weighted with, when the run's input is TF-IDF.
+    pub fn idf(&self) -> Option<&Idf> {
+        self.idf.as_ref()
+    }
+
+    /// `corpus` as this run's networks see it before L1: TF-IDF weighted with the run's idf, or
+    /// unchanged for `input: counts`. Apply it to any documents given to the encoder by hand.
+    pub fn input(&self, corpus: &Corpus) -> Result<Corpus, TrainError> {
+        input(self.idf.as_ref(), corpus)
     }
 
     /// The batcher over the training documents (batches of epoch `e`: `batcher().epoch(e)`).
@@ -422,6 +451,7 @@ impl Trainer {
             loss_e: sums[2] / n_g,
             info_nce: (self.config.variant != crate::model::Variant::Bat).then_some(sums[3] / n_g),
             seconds: start.elapsed().as_secs_f64(),
+            topics: None,
             metrics: Default::default(),
         };
         self.epoch = epoch;
@@ -442,9 +472,10 @@ impl Trainer {
         Ok(())
     }
 
-    /// theta = E(bow) for every document of `corpus` (BatchNorm in inference mode), in order.
+    /// theta = E(bow) for every document of `corpus` (raw counts: the run's input transform is
+    /// applied here; BatchNorm in inference mode), in order.
     pub fn theta(&self, corpus: &Corpus) -> Result<Vec<Vec<f32>>, TrainError> {
-        let batcher = Batcher::new(corpus, 1024, &self.device)?
+        let batcher = Batcher::new(&self.input(corpus)?, 1024, &self.device)?
             .in_order()
             .drop_last(false);
         let mut out = Vec::with_capacity(corpus.n_docs());
@@ -462,4 +493,11 @@ impl Trainer {
         let eye = Tensor::eye(self.config.topics, candle_core::DType::F32, &self.device)?;
         Ok(self.generator.forward_t(&eye, false)?)
     }
+}
+
+fn input(idf: Option<&Idf>, corpus: &Corpus) -> Result<Corpus, TrainError> {
+    Ok(match idf {
+        Some(idf) => idf.apply(corpus)?,
+        None => corpus.clone(),
+    })
 }
