@@ -80,17 +80,19 @@ pub struct Entry {
 
 /// The compute a re-run gets, read from the `GCATM_BUDGET` environment variable.
 ///
-/// | | Smoke | Cpu | Full |
-/// |---|---|---|---|
-/// | corpus | planted: 512 docs, 300 words, 8 topics, seed 0 | 20NG restricted to the 1883 words shared with `20news_clean` | same as Cpu |
-/// | epochs | 2 | 10 | 20 000 |
-/// | eval every (epochs) | 1 | 1 | 250 (the log's) |
-/// | hidden width H | 64 | 1024 | 1024 |
-/// | batch size | entry's, at most 64 | entry's | entry's |
-/// | device | cpu | cpu | auto |
+/// | | Smoke | Cpu | Long | Full |
+/// |---|---|---|---|---|
+/// | corpus | planted: 512 docs, 300 words, 8 topics, seed 0 | 20NG restricted to the 1883 words shared with `20news_clean` | same as Cpu | same as Cpu |
+/// | epochs | 2 | 200 | 10 000 | 20 000 |
+/// | eval every (epochs) | 1 | 10 | 50 | 250 (the log's) |
+/// | hidden width H | 64 | 1024 | 1024 | 1024 |
+/// | batch size | entry's, at most 64 | entry's | entry's | entry's |
+/// | device | cpu | cpu | cpu | auto |
 ///
-/// Smoke takes seconds (CI, notebooks' smoke run), Cpu minutes on a laptop CPU, Full is the log's
-/// scale (its latest checkpoint mentioned is epoch 16 500; runs went on for thousands of epochs).
+/// Smoke takes seconds (CI, notebooks' smoke run); Cpu about 4 to 6 minutes per entry on a 2-core
+/// machine, long enough for NPMI to leave the random floor; Long is the late phase the log's
+/// author reached (about 10 000 epochs), hours on a CPU; Full is the log's scale for a GPU (its
+/// latest checkpoint mentioned is epoch 16 500).
 ///
 /// ```
 /// use gcatm::experiments::Budget;
@@ -103,9 +105,11 @@ pub struct Entry {
 pub enum Budget {
     /// Seconds: a planted corpus, 2 epochs, a small network.
     Smoke,
-    /// Minutes on a laptop CPU: the 20ng-1883 corpus, 10 epochs, evaluation every epoch.
+    /// Minutes on a laptop CPU: the 20ng-1883 corpus, 200 epochs, evaluation every 10.
     #[default]
     Cpu,
+    /// Hours on a CPU: the 20ng-1883 corpus, 10 000 epochs, evaluation every 50.
+    Long,
     /// The log's scale: 20 000 epochs, evaluation every 250.
     Full,
 }
@@ -132,8 +136,8 @@ pub enum CorpusChoice {
 /// Errors of this module.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ExperimentError {
-    /// A budget name other than smoke, cpu or full.
-    #[error("unknown budget `{0}` (expected smoke, cpu or full)")]
+    /// A budget name other than smoke, cpu, long or full.
+    #[error("unknown budget `{0}` (expected smoke, cpu, long or full)")]
     UnknownBudget(String),
 }
 
@@ -153,7 +157,8 @@ impl Budget {
     pub fn epochs(self) -> usize {
         match self {
             Budget::Smoke => 2,
-            Budget::Cpu => 10,
+            Budget::Cpu => 200,
+            Budget::Long => 10_000,
             Budget::Full => 20_000,
         }
     }
@@ -161,7 +166,9 @@ impl Budget {
     /// Coherence is evaluated every this many epochs.
     pub fn eval_every(self) -> usize {
         match self {
-            Budget::Smoke | Budget::Cpu => 1,
+            Budget::Smoke => 1,
+            Budget::Cpu => 10,
+            Budget::Long => 50,
             Budget::Full => 250,
         }
     }
@@ -170,7 +177,7 @@ impl Budget {
     pub fn hidden(self) -> usize {
         match self {
             Budget::Smoke => 64,
-            Budget::Cpu | Budget::Full => 1024,
+            Budget::Cpu | Budget::Long | Budget::Full => 1024,
         }
     }
 
@@ -179,14 +186,14 @@ impl Budget {
     pub fn max_batch_size(self) -> Option<usize> {
         match self {
             Budget::Smoke => Some(64),
-            Budget::Cpu | Budget::Full => None,
+            Budget::Cpu | Budget::Long | Budget::Full => None,
         }
     }
 
     /// The device string of [`TrainConfig::device`].
     pub fn device(self) -> &'static str {
         match self {
-            Budget::Smoke | Budget::Cpu => "cpu",
+            Budget::Smoke | Budget::Cpu | Budget::Long => "cpu",
             Budget::Full => "auto",
         }
     }
@@ -200,7 +207,7 @@ impl Budget {
                 topics: 8,
                 seed: 0,
             },
-            Budget::Cpu | Budget::Full => CorpusChoice::TwentyNg1883,
+            Budget::Cpu | Budget::Long | Budget::Full => CorpusChoice::TwentyNg1883,
         }
     }
 }
@@ -211,6 +218,7 @@ impl std::str::FromStr for Budget {
         match s.trim().to_ascii_lowercase().as_str() {
             "smoke" => Ok(Budget::Smoke),
             "cpu" => Ok(Budget::Cpu),
+            "long" => Ok(Budget::Long),
             "full" => Ok(Budget::Full),
             _ => Err(ExperimentError::UnknownBudget(s.to_string())),
         }
@@ -222,6 +230,7 @@ impl std::fmt::Display for Budget {
         f.write_str(match self {
             Budget::Smoke => "smoke",
             Budget::Cpu => "cpu",
+            Budget::Long => "long",
             Budget::Full => "full",
         })
     }

@@ -188,7 +188,7 @@ fn lookup_by_number_label_id_and_folder() {
 
 #[test]
 fn configs_round_trip_through_json() {
-    for budget in [Budget::Smoke, Budget::Cpu, Budget::Full] {
+    for budget in [Budget::Smoke, Budget::Cpu, Budget::Long, Budget::Full] {
         for e in entries().iter().chain(entry("9b")) {
             let cfg = e.config(budget);
             let json = serde_json::to_string(&cfg).unwrap();
@@ -208,7 +208,7 @@ fn budget_parsing_and_numbers() {
     assert_eq!("Full".parse::<Budget>().unwrap(), Budget::Full);
     let err = "huge".parse::<Budget>().unwrap_err();
     assert!(err.to_string().contains("huge"));
-    for b in [Budget::Smoke, Budget::Cpu, Budget::Full] {
+    for b in [Budget::Smoke, Budget::Cpu, Budget::Long, Budget::Full] {
         assert_eq!(b.to_string().parse::<Budget>().unwrap(), b);
         assert_eq!(serde_json::to_string(&b).unwrap(), format!("\"{b}\""));
     }
@@ -216,23 +216,27 @@ fn budget_parsing_and_numbers() {
         (
             Budget::Smoke.epochs(),
             Budget::Cpu.epochs(),
+            Budget::Long.epochs(),
             Budget::Full.epochs()
         ),
-        (2, 10, 20_000)
+        (2, 200, 10_000, 20_000)
     );
     assert_eq!(
         (
             Budget::Smoke.eval_every(),
             Budget::Cpu.eval_every(),
+            Budget::Long.eval_every(),
             Budget::Full.eval_every()
         ),
-        (1, 1, 250)
+        (1, 10, 50, 250)
     );
     assert!(matches!(
         Budget::Smoke.corpus(),
         CorpusChoice::Planted { .. }
     ));
     assert_eq!(Budget::Cpu.corpus(), CorpusChoice::TwentyNg1883);
+    assert_eq!(Budget::Long.corpus(), CorpusChoice::TwentyNg1883);
+    assert_eq!(Budget::Long.device(), "cpu");
     let smoke = entry("9b").unwrap().config(Budget::Smoke);
     assert_eq!((smoke.batch_size, smoke.hidden, smoke.epochs), (64, 64, 2));
 }

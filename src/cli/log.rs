@@ -21,7 +21,7 @@ enum LogCommand {
     Show {
         /// Entry number, label (9b), time stamp id or log folder.
         entry: String,
-        /// smoke, cpu or full (default: GCATM_BUDGET, else cpu).
+        /// smoke, cpu, long or full (default: GCATM_BUDGET, else cpu).
         #[arg(long)]
         budget: Option<Budget>,
     },

@@ -16,7 +16,7 @@ pub struct ReproduceArgs {
     /// Run every entry (the twelve and 9b), then write <OUT>/summary.json.
     #[arg(long)]
     all: bool,
-    /// smoke, cpu or full (default: GCATM_BUDGET, else cpu).
+    /// smoke, cpu, long or full (default: GCATM_BUDGET, else cpu).
     #[arg(long)]
     budget: Option<Budget>,
     /// Folder of the run folders (<OUT>/<label>) and of summary.json.
@@ -40,9 +40,13 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
     eprintln!("budget {budget}; corpus: {}", data.description);
     if args.all {
         let list = all_entries();
+        let mut eta = Eta::new(budget.epochs());
         let rows = run_all(&list, budget, &data, &args.out, args.reuse, |p| match p {
-            Progress::Start(e, i, n) => eprintln!("[{}/{n}] {}", i + 1, describe(e, budget)),
-            Progress::Epoch(_, r) => show_epoch(r),
+            Progress::Start(e, i, n) => {
+                eta = Eta::new(e.config(budget).epochs);
+                eprintln!("[{}/{n}] {}", i + 1, describe(e, budget))
+            }
+            Progress::Epoch(_, r) => show_epoch(r, &mut eta),
             Progress::Done(row) => eprintln!("  {}", row_line(row)),
         })?;
         let summary = args.out.join(SUMMARY_FILE);
@@ -67,8 +71,11 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         let e = find_entry(key)?;
         eprintln!("{}", describe(e, budget));
         let evaluator = data.evaluator()?;
-        let run = run_entry(e, budget, &data, &evaluator, &args.out, show_epoch)
-            .with_context(|| format!("reproducing entry {}", e.label))?;
+        let mut eta = Eta::new(e.config(budget).epochs);
+        let run = run_entry(e, budget, &data, &evaluator, &args.out, |r| {
+            show_epoch(r, &mut eta)
+        })
+        .with_context(|| format!("reproducing entry {}", e.label))?;
         println!("{}", serde_json::to_string_pretty(&run.row)?);
         eprintln!("run folder: {}", run.dir.display());
     }
@@ -92,10 +99,35 @@ fn describe(e: &Entry, budget: Budget) -> String {
     )
 }
 
-fn show_epoch(r: &EpochRecord) {
+/// The time left, from the mean wall time of the epochs this process has run (evaluations
+/// included).
+struct Eta {
+    start: std::time::Instant,
+    first: Option<usize>,
+    total: usize,
+}
+
+impl Eta {
+    fn new(total: usize) -> Eta {
+        Eta {
+            start: std::time::Instant::now(),
+            first: None,
+            total,
+        }
+    }
+
+    fn after(&mut self, epoch: usize) -> String {
+        let first = *self.first.get_or_insert(epoch.saturating_sub(1));
+        let per = self.start.elapsed().as_secs_f64() / (epoch - first).max(1) as f64;
+        super::train::hms(per * self.total.saturating_sub(epoch) as f64)
+    }
+}
+
+fn show_epoch(r: &EpochRecord, eta: &mut Eta) {
+    let left = eta.after(r.epoch);
     let mut line = format!(
-        "  epoch {} ({:.2} s): D {:+.4} G {:+.4} E {:+.4}",
-        r.epoch, r.seconds, r.loss_d, r.loss_g, r.loss_e
+        "  epoch {}/{} ({:.2} s, eta {left}): D {:+.4} G {:+.4} E {:+.4}",
+        r.epoch, eta.total, r.seconds, r.loss_d, r.loss_g, r.loss_e
     );
     if let Some(n) = r.info_nce {
         line.push_str(&format!(" InfoNCE {n:.3}"));

@@ -223,7 +223,7 @@ fn evaluator(loaded: &Loaded) -> anyhow::Result<Evaluator> {
 }
 
 /// `1h02m`, `3m05s`, `12s`.
-fn hms(seconds: f64) -> String {
+pub(super) fn hms(seconds: f64) -> String {
     let s = seconds.max(0.0).round() as u64;
     match (s / 3600, s % 3600 / 60, s % 60) {
         (0, 0, s) => format!("{s}s"),

@@ -117,3 +117,72 @@ pub fn compare_runs(
         .legend(Legend::LowerRight)
         .build()
 }
+
+/// A metric over epochs beside its baselines: each run's line (maximum marked), the random-topic
+/// floor as a band (`floor`: mean and standard deviation, drawn as mean ± sd and labelled
+/// "random"), and a baseline's score as a dashed line (`baseline`: its name and value, e.g. LDA
+/// at the same K). The y range is fixed from the data and the baselines, rounded out to 0.05,
+/// and always includes 0, so that noise is not blown up into a trend; the legend goes under the
+/// plot.
+///
+/// ```
+/// let npmi = vec![(0.0, 0.04), (10.0, 0.09), (20.0, 0.12)];
+/// let fig = gcatm::plot::coherence_vs_baselines(
+///     "entry 6: NPMI", "NPMI", &[("K = 20", npmi)], Some((0.055, 0.010)), Some(("LDA, K = 20", 0.20)),
+/// ).unwrap();
+/// assert!(fig.svg().contains("random 10-word topics"));
+/// assert!(fig.svg().contains("LDA, K = 20"));
+/// assert_eq!(fig.chart().y_range, Some((0.0, 0.25)));
+/// ```
+pub fn coherence_vs_baselines<S: AsRef<str>>(
+    title: &str,
+    metric: &str,
+    series: &[(S, Vec<(f64, f64)>)],
+    floor: Option<(f64, f64)>,
+    baseline: Option<(&str, f64)>,
+) -> Result<Figure, PlotError> {
+    let mut chart = with_series(
+        LineChart::new(title)
+            .x_label("epoch")
+            .y_label(metric)
+            .mark_best(true)
+            .legend(Legend::Below),
+        series,
+    );
+    if let Some((mean, sd)) = floor {
+        chart = chart.band(
+            format!("random 10-word topics (mean ± sd: {mean:.3} ± {sd:.3})"),
+            mean - sd,
+            mean + sd,
+        );
+    }
+    if let Some((name, v)) = baseline {
+        chart = chart.reference(format!("{name}: {v:.3}"), v);
+    }
+    let ys: Vec<f64> = series
+        .iter()
+        .flat_map(|(_, p)| p.iter().map(|q| q.1))
+        .chain(floor.into_iter().flat_map(|(m, s)| [m - s, m + s]))
+        .chain(baseline.map(|b| b.1))
+        .filter(|y| y.is_finite())
+        .collect();
+    let lo = ys.iter().copied().fold(0.0f64, f64::min);
+    let hi = ys.iter().copied().fold(0.0f64, f64::max);
+    let step = 0.05;
+    let (lo, hi) = (
+        (lo / step + 1e-9).floor() * step,
+        ((hi / step - 1e-9).ceil() * step).max(lo + step),
+    );
+    // One more step of headroom when the top value sits on the edge.
+    let hi = if ys.iter().any(|&y| y > hi - step * 0.2) {
+        hi + step
+    } else {
+        hi
+    };
+    chart.y_range(round2(lo), round2(hi)).build()
+}
+
+/// Rounds away the float noise of multiplying by 0.05.
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}

@@ -40,8 +40,30 @@ pub enum Legend {
     LowerRight,
     /// Bottom left corner.
     LowerLeft,
+    /// Under the plot, outside the data: for charts whose lines may pass anywhere.
+    Below,
     /// No legend.
     Hidden,
+}
+
+/// A horizontal band across a [`LineChart`] (for example the random-topic floor, mean ± sd).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Band {
+    /// The legend text.
+    pub name: String,
+    /// Lower edge (y).
+    pub low: f64,
+    /// Upper edge (y).
+    pub high: f64,
+}
+
+/// A dashed horizontal line across a [`LineChart`] (for example a baseline's score).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reference {
+    /// The legend text.
+    pub name: String,
+    /// Its height (y).
+    pub y: f64,
 }
 
 /// One named line of a [`LineChart`].
@@ -107,6 +129,12 @@ pub struct LineChart {
     pub mark_best: bool,
     /// Where the legend goes.
     pub legend: Legend,
+    /// Shaded horizontal bands, drawn under the lines.
+    pub bands: Vec<Band>,
+    /// Dashed horizontal lines.
+    pub references: Vec<Reference>,
+    /// The y range; `None` fits the data, bands and references.
+    pub y_range: Option<(f64, f64)>,
 }
 
 impl LineChart {
@@ -121,7 +149,35 @@ impl LineChart {
             markers: false,
             mark_best: false,
             legend: Legend::default(),
+            bands: Vec::new(),
+            references: Vec::new(),
+            y_range: None,
         }
+    }
+
+    /// Adds a shaded band from `low` to `high` across the chart.
+    pub fn band(mut self, name: impl Into<String>, low: f64, high: f64) -> Self {
+        self.bands.push(Band {
+            name: name.into(),
+            low,
+            high,
+        });
+        self
+    }
+
+    /// Adds a dashed horizontal line at `y`.
+    pub fn reference(mut self, name: impl Into<String>, y: f64) -> Self {
+        self.references.push(Reference {
+            name: name.into(),
+            y,
+        });
+        self
+    }
+
+    /// Fixes the y range (instead of fitting it to what is drawn).
+    pub fn y_range(mut self, low: f64, high: f64) -> Self {
+        self.y_range = Some((low, high));
+        self
     }
 
     /// Sets the x axis name.
@@ -189,11 +245,21 @@ impl LineChart {
         Ok(Figure { chart: self, svg })
     }
 
-    /// x and y ranges of the finite points, padded so that edge markers stay inside the plot.
+    /// x and y ranges of the finite points (and of the bands and references for y), padded so
+    /// that edge markers stay inside the plot; a fixed y range when one was set.
     fn ranges(&self) -> (std::ops::Range<f64>, std::ops::Range<f64>) {
         let pts: Vec<(f64, f64)> = self.series.iter().flat_map(|s| s.finite()).collect();
         let xr = padded(pts.iter().map(|p| p.0), 0.03);
-        let yr = padded(pts.iter().map(|p| p.1), 0.08);
+        let ys = pts
+            .iter()
+            .map(|p| p.1)
+            .chain(self.bands.iter().flat_map(|b| [b.low, b.high]))
+            .chain(self.references.iter().map(|r| r.y))
+            .filter(|y| y.is_finite());
+        let yr = match self.y_range {
+            Some((lo, hi)) if lo < hi => lo..hi,
+            _ => padded(ys, 0.08),
+        };
         (xr, yr)
     }
 }
@@ -257,6 +323,16 @@ fn draw<DB: DrawingBackend>(
 ) -> Result<(), String> {
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&WHITE).map_err(e)?;
+    let entries = legend_entries(chart);
+    let (root, below) = if chart.legend == Legend::Below && !entries.is_empty() {
+        let rows = entries.len() as u32;
+        let (_, h) = root.dim_in_pixel();
+        let (top, bottom) = root.split_vertically(h.saturating_sub(12 + rows * LEGEND_ROW));
+        (top, Some(bottom))
+    } else {
+        (root.clone(), None)
+    };
+    let root = &root;
     let (xr, yr) = chart.ranges();
     let (xspan, yspan) = (xr.end - xr.start, yr.end - yr.start);
     let mut builder = ChartBuilder::on(root);
@@ -282,14 +358,35 @@ fn draw<DB: DrawingBackend>(
         .draw()
         .map_err(e)?;
 
+    let (x0, x1) = (ctx.x_range().start, ctx.x_range().end);
+    for b in &chart.bands {
+        let band = Rectangle::new([(x0, b.low), (x1, b.high)], BAND.mix(0.35).filled());
+        let label = if chart.legend == Legend::Below {
+            String::new()
+        } else {
+            b.name.clone()
+        };
+        let drawn = ctx.draw_series([band]).map_err(e)?;
+        if !label.is_empty() {
+            drawn.label(label).legend(|(x, y)| {
+                Rectangle::new([(x, y - 6), (x + 24, y + 6)], BAND.mix(0.35).filled())
+            });
+        }
+    }
+    for r in &chart.references {
+        let line = DashedLineSeries::new([(x0, r.y), (x1, r.y)], 8, 6, REFERENCE.stroke_width(2));
+        let drawn = ctx.draw_series(line).map_err(e)?;
+        if chart.legend != Legend::Below {
+            drawn.label(r.name.clone()).legend(|(x, y)| {
+                PathElement::new(vec![(x, y), (x + 24, y)], REFERENCE.stroke_width(2))
+            });
+        }
+    }
     for (i, s) in chart.series.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
         let pts = s.finite();
         let best = if chart.mark_best { s.best() } else { None };
-        let label = match best {
-            Some((x, y)) => format!("{} (max {} at {})", s.name, fmt_num(y), fmt_num(x)),
-            None => s.name.clone(),
-        };
+        let label = series_label(s, best);
         ctx.draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(2)))
             .map_err(e)?
             .label(label)
@@ -314,8 +411,11 @@ fn draw<DB: DrawingBackend>(
         Legend::UpperLeft => Some(SeriesLabelPosition::UpperLeft),
         Legend::LowerRight => Some(SeriesLabelPosition::LowerRight),
         Legend::LowerLeft => Some(SeriesLabelPosition::LowerLeft),
-        Legend::Hidden => None,
+        Legend::Below | Legend::Hidden => None,
     };
+    if let Some(area) = below {
+        draw_legend_below(&area, &entries).map_err(e)?;
+    }
     if let (Some(position), false) = (position, chart.series.is_empty()) {
         ctx.configure_series_labels()
             .position(position)
@@ -326,6 +426,89 @@ fn draw<DB: DrawingBackend>(
             .map_err(e)?;
     }
     root.present().map_err(e)
+}
+
+/// Height of one row of a legend drawn below the plot.
+const LEGEND_ROW: u32 = 26;
+/// Fill of bands.
+const BAND: RGBColor = RGBColor(0x8C, 0x8C, 0x8C);
+/// Colour of reference lines.
+const REFERENCE: RGBColor = RGBColor(0x33, 0x33, 0x33);
+
+/// A series' legend text: its name, with its maximum when marked.
+fn series_label(s: &Series, best: Option<(f64, f64)>) -> String {
+    match best {
+        Some((x, y)) => format!("{} (max {} at {})", s.name, fmt_num(y), fmt_num(x)),
+        None => s.name.clone(),
+    }
+}
+
+/// What a legend lists, in drawing order.
+enum Key {
+    Line(RGBColor, String),
+    Band(String),
+    Dashed(String),
+}
+
+fn legend_entries(chart: &LineChart) -> Vec<Key> {
+    let mut keys: Vec<Key> = chart
+        .bands
+        .iter()
+        .map(|b| Key::Band(b.name.clone()))
+        .collect();
+    keys.extend(chart.references.iter().map(|r| Key::Dashed(r.name.clone())));
+    for (i, s) in chart.series.iter().enumerate() {
+        let best = if chart.mark_best { s.best() } else { None };
+        keys.push(Key::Line(PALETTE[i % PALETTE.len()], series_label(s, best)));
+    }
+    keys
+}
+
+/// The legend under the plot, one entry per row, so that it never covers data.
+fn draw_legend_below<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    keys: &[Key],
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let font = ("sans-serif", LEGEND_PX).into_font().color(&BLACK);
+    for (i, key) in keys.iter().enumerate() {
+        let (x, y) = (
+            104,
+            4 + i as i32 * LEGEND_ROW as i32 + LEGEND_ROW as i32 / 2,
+        );
+        let text = match key {
+            Key::Line(color, t) => {
+                area.draw(&PathElement::new(
+                    vec![(x, y), (x + 24, y)],
+                    color.stroke_width(3),
+                ))?;
+                t
+            }
+            Key::Band(t) => {
+                area.draw(&Rectangle::new(
+                    [(x, y - 7), (x + 24, y + 7)],
+                    BAND.mix(0.35).filled(),
+                ))?;
+                t
+            }
+            Key::Dashed(t) => {
+                area.draw(&PathElement::new(
+                    vec![(x, y), (x + 9, y)],
+                    REFERENCE.stroke_width(2),
+                ))?;
+                area.draw(&PathElement::new(
+                    vec![(x + 15, y), (x + 24, y)],
+                    REFERENCE.stroke_width(2),
+                ))?;
+                t
+            }
+        };
+        area.draw(&Text::new(
+            text.clone(),
+            (x + 32, y - LEGEND_PX as i32 / 2),
+            font.clone(),
+        ))?;
+    }
+    Ok(())
 }
 
 /// A drawn chart: an SVG picture plus the [`LineChart`] it came from (to draw it again as PNG).

@@ -10,6 +10,7 @@
 //! | [`losses`] | critic, generator and encoder losses over iterations or epochs |
 //! | [`info_nce`] | the generator's InfoNCE loss |
 //! | [`coherence_curve`] | coherence (NPMI, ...) over epochs, each run's best point marked |
+//! | [`coherence_vs_baselines`] | the same beside the random-topic floor (a band) and LDA (a dashed line) |
 //! | [`npmi_vs_topics`] | NPMI against the number of topics K, one line per run |
 //! | [`compare_runs`] | two runs of one metric (e.g. temperature 0.1 against 0.5) |
 //! | [`topic_table`] | the top words of each topic with an optional score |
@@ -29,8 +30,10 @@ mod charts;
 mod figure;
 mod table;
 
-pub use charts::{coherence_curve, compare_runs, info_nce, losses, npmi_vs_topics};
-pub use figure::{Figure, Legend, LineChart, Series};
+pub use charts::{
+    coherence_curve, coherence_vs_baselines, compare_runs, info_nce, losses, npmi_vs_topics,
+};
+pub use figure::{Band, Figure, Legend, LineChart, Reference, Series};
 pub use table::{topic_table, TopicTable};
 
 use std::path::{Path, PathBuf};
