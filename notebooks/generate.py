@@ -3,6 +3,7 @@
 
     python3 notebooks/generate.py            # rewrite every notebook (their outputs are lost)
     python3 notebooks/generate.py 09 13      # only the notebooks whose names start so
+    python3 notebooks/generate.py --check    # fail when a committed notebook's cells differ (CI)
 
 The committed notebooks carry the outputs of an executed run (see README.md): after changing a
 notebook here, execute it again (`GCATM_BUDGET=cpu NOTEBOOKS_OUT=/tmp/nb bash .ci/notebooks.sh
@@ -61,7 +62,8 @@ BUDGETS = """
 | budget | corpus | epochs | evaluation | hidden width H | batch |
 |---|---|--:|---|--:|---|
 | `smoke` | planted (512 documents, 300 words, 8 topics) | 2 | every epoch | 64 | the entry's, at most 64 |
-| `cpu` | 20ng-1883 (11 314 train / 7 532 test documents, V = 1883) | 10 | every epoch | 1024 | the entry's |
+| `cpu` | 20ng-1883 (11 314 train / 7 532 test documents, V = 1883) | 200 | every 10 epochs | 1024 | the entry's |
+| `long` | 20ng-1883 | 10 000 | every 50 epochs | 1024 | the entry's |
 | `full` | 20ng-1883 | 20 000 | every 250 epochs (the log's) | 1024 | the entry's |
 """
 
@@ -69,46 +71,38 @@ CONTEXT = """
 **How to read the numbers.** The log's coherence came from the Palmetto tool over a Wikipedia
 index; here NPMI is computed by document co-occurrence in the 20ng-1883 corpus itself (train + test,
 top-10 words, −1 for pairs that never co-occur), so the log's values are context, not targets to match
-digit by digit. On this corpus and NPMI, random 10-word topics score about 0.053 ± 0.016 (K = 20) and
-0.058 ± 0.008 (K = 50), LDA 0.18–0.20 (`shared/reference/RESULTS.md`). NPMI must be read together with
-topic diversity (TD): topics that all collapse onto the same frequent words score a high NPMI. The log
-ran thousands of epochs; the `cpu` budget runs 10, so its curves show the beginning of training only.
+digit by digit. Every result below stands beside two baselines computed in this notebook for the same
+K, corpus and evaluator: random 10-word topics (the floor, mean ± standard deviation over 20 draws) and
+LDA (`gcatm::baseline::Lda`). NPMI must be read together with topic diversity (TD@25): topics that
+all collapse onto the same few words can keep a mid-range NPMI while saying nothing new. The networks
+see each document as the log's code fed it: TF-IDF weights (scikit-learn's smoothed idf, fitted on the
+training documents), divided by their sum.
 """
 
 SETUP = """
-use gcatm::experiments::{entry, Budget, JULY_2021_BAT_MEAN_NPMI, JULY_2021_HARD_LABEL_NPMI};
+use gcatm::experiments::entry;
+use gcatm::experiments::Budget;
 use gcatm::reproduce;
 use std::path::PathBuf;
 
-
-/// `(epoch, value)` pairs as chart points.
-fn xy(points: &[(usize, f64)]) -> Vec<(f64, f64)> {
-    points.iter().map(|&(x, y)| (x as f64, y)).collect()
-}
-
-/// Per-iteration losses as chart points: critic, generator (adversarial), encoder.
-fn loss_series(it: &[gcatm::train::IterationLosses]) -> (Vec<(f64, f64)>, Vec<(f64, f64)>, Vec<(f64, f64)>) {
-    let d = it.iter().enumerate().map(|(i, l)| (i as f64, l.loss_d as f64)).collect();
-    let g = it.iter().enumerate().filter_map(|(i, l)| l.loss_g.map(|v| (i as f64, v as f64))).collect();
-    let e = it.iter().enumerate().filter_map(|(i, l)| l.loss_e.map(|v| (i as f64, v as f64))).collect();
-    (d, g, e)
-}
-
-let budget = Budget::from_env().expect("GCATM_BUDGET must be smoke, cpu or full");
+let budget = Budget::from_env().expect("GCATM_BUDGET must be smoke, cpu, long or full");
 let e = entry("{label}").expect("the entry is in the registry").clone();
 let config = e.config(budget);
 let out = PathBuf::from("runs").join(budget.to_string());
-println!("budget:  {budget} ({} epochs, evaluation every {} epoch(s), H = {})",
-         budget.epochs(), budget.eval_every(), budget.hidden());
+println!("budget={budget} epochs={}", config.epochs);
+println!("evaluation every {} epoch(s), H = {}", config.eval_every, config.hidden);
 println!("machine: {}", reproduce::machine());
 println!("entry {}: {}", e.label, e.notes);
 println!("{config:#?}");
 """
 
 LOAD = """
-let data = reproduce::load_data(budget, None).expect("the budget's corpus (20ng-1883 needs GCATM_DATA)");
+let data = reproduce::load_data(budget, None).expect("the budget's corpus (20ng-1883 ships in data/)");
 let evaluator = data.evaluator().expect("the evaluator");
 println!("{}", data.description);
+let baselines = data.baselines(&evaluator, e.topics).expect("the baselines");
+println!("random 10-word topics, K = {}: NPMI {:.4} ± {:.4} (20 draws)", e.topics, baselines.floor.mean, baselines.floor.std);
+println!("LDA, K = {}: NPMI {:.4}, TD@25 {:.3} ({:.0} s to fit)", e.topics, baselines.lda_npmi, baselines.lda_td, baselines.lda_seconds);
 """
 
 TRAIN = """
@@ -123,36 +117,72 @@ println!("run folder: {} ({:.0} s)", run.dir.display(), run.row.wall_seconds);
 """
 
 NPMI_CURVE = """
-gcatm::plot::coherence_curve(
+gcatm::plot::coherence_vs_baselines(
+    &format!("entry {} ({}, K = {}, {budget}): NPMI", e.label, config.variant, e.topics),
     "NPMI",
-    &[(format!("entry {} (K = {}, {budget} budget)", e.label, e.topics), xy(&run.history().metric("npmi")))],
-    true,
+    &[(format!("entry {}", e.label), run.history().curve("npmi"))],
+    Some((baselines.floor.mean, baselines.floor.std)),
+    Some((&format!("LDA, K = {}", e.topics), baselines.lda_npmi)),
 )
 .expect("the NPMI chart")
 """
 
+TD_CURVE = """
+gcatm::plot::LineChart::new(format!("entry {} (K = {}, {budget}): topic diversity", e.label, e.topics))
+    .x_label("epoch")
+    .y_label("TD@25")
+    .series(format!("entry {}", e.label), run.history().curve("td"))
+    .reference(format!("LDA, K = {}: {:.3}", e.topics, baselines.lda_td), baselines.lda_td)
+    .y_range(0.0, 1.0)
+    .legend(gcatm::plot::Legend::Below)
+    .build()
+    .expect("the TD chart")
+"""
+
 CV_CURVE = """
-gcatm::plot::coherence_curve(
-    "C_V",
-    &[(format!("entry {} (K = {})", e.label, e.topics), xy(&run.history().metric("cv")))],
-    true,
-)
-.expect("the C_V chart")
+gcatm::plot::LineChart::new(format!("entry {} (K = {}, {budget}): C_V", e.label, e.topics))
+    .x_label("epoch")
+    .y_label("C_V")
+    .series(format!("entry {}", e.label), run.history().curve("cv"))
+    .mark_best(true)
+    .legend(gcatm::plot::Legend::Below)
+    .build()
+    .expect("the C_V chart")
 """
 
 LOSSES = """
 // Per iteration: the critic every iteration, generator and encoder every n_critic-th one.
-let (d, g, en) = loss_series(&run.history().iterations);
-// (clones: a value moved into the cell's last expression would stop evcxr from drawing it)
-gcatm::plot::losses(&[("critic D", d.clone()), ("generator G (adversarial)", g.clone()), ("encoder E", en.clone())], "iteration")
+let h = run.history();
+gcatm::plot::LineChart::new(format!("entry {}: training losses", e.label))
+    .x_label("iteration")
+    .y_label("loss")
+    .series("critic D", h.iteration_curve("loss_d"))
+    .series("generator G (adversarial)", h.iteration_curve("loss_g"))
+    .series("encoder E", h.iteration_curve("loss_e"))
+    .legend(gcatm::plot::Legend::Below)
+    .build()
     .expect("the loss chart")
 """
 
 INFONCE = """
-let nce: Vec<(f64, f64)> = run.history().iterations.iter().enumerate()
-    .filter_map(|(i, l)| l.info_nce.map(|v| (i as f64, v as f64)))
-    .collect();
-gcatm::plot::info_nce(&nce, "iteration").expect("the InfoNCE chart")
+let chance = (2.0 * config.batch_size as f64 - 1.0).ln();
+gcatm::plot::LineChart::new(format!("entry {} (tau {}): InfoNCE", e.label, config.temperature))
+    .x_label("iteration")
+    .y_label("InfoNCE loss")
+    .series("InfoNCE", run.history().iteration_curve("info_nce"))
+    .reference(format!("ln(2B - 1) = {chance:.2} (B = {})", config.batch_size), chance)
+    .legend(gcatm::plot::Legend::Below)
+    .build()
+    .expect("the InfoNCE chart")
+"""
+
+INFONCE_NOTE = """
+let nce = run.history().loss("info_nce");
+if let (Some(first), Some(last)) = (nce.first(), nce.last()) {
+    println!("InfoNCE, epoch mean: {:.3} (epoch {}) -> {:.3} (epoch {}); ln(2B - 1) = {chance:.3}", first.1, first.0, last.1, last.0);
+    let side = if last.1 > chance { "above" } else { "below" };
+    println!("the last epoch's mean is {:.3} {side} ln(2B - 1)", (last.1 - chance).abs());
+}
 """
 
 TOPICS = """
@@ -160,23 +190,39 @@ let final_eval = run.summary.final_evaluation.clone().expect("the run was evalua
 gcatm::plot::topic_table(&final_eval.topics, Some(&final_eval.npmi.per_topic)).expect("the topic table")
 """
 
+BEST_TOPICS = """
+let (best_epoch, _) = run.history().best("npmi").expect("evaluated epochs");
+let at_best = run.history().epochs.iter().find(|r| r.epoch == best_epoch).and_then(|r| r.topics.clone())
+    .expect("the topics of the best epoch");
+println!("topics at epoch {best_epoch} (best NPMI):");
+gcatm::plot::topic_table(&at_best, None).expect("the topic table")
+"""
+
 BEST = """
 {
     let r = &run.row;
-    let f = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.5}"));
-    println!("best NPMI {} at epoch {} of {} ({} budget); final NPMI {}, C_V {}, TD {}",
-             f(r.best_npmi), r.best_epoch.unwrap_or(0), r.epochs, r.budget, f(r.final_npmi), f(r.cv), f(r.td));
+    let f = |v: Option<f64>, d: usize| v.map_or("-".to_string(), |v| format!("{v:.d$}"));
+    let td_at = |epoch: usize| run.history().metric("td").into_iter().find(|(e, _)| *e == epoch).map(|p| p.1);
+    println!("{:<30} {:>8} {:>7} {:>6}", "", "NPMI", "TD@25", "epoch");
+    println!("{:<30} {:>8} {:>7} {:>6}", format!("entry {}, best", e.label), f(r.best_npmi, 4), f(r.best_epoch.and_then(td_at), 3), r.best_epoch.unwrap_or(0));
+    println!("{:<30} {:>8} {:>7} {:>6}", format!("entry {}, final", e.label), f(r.final_npmi, 4), f(r.td, 3), r.epochs);
+    println!("{:<30} {:>8} {:>7} {:>6}", format!("LDA, K = {}", e.topics), format!("{:.4}", baselines.lda_npmi), format!("{:.3}", baselines.lda_td), "-");
+    println!("{:<30} {:>8} {:>7} {:>6}", "random 10-word topics", format!("{:.4}", baselines.floor.mean), "-", "-");
+    println!("{:<30} {:>8} {:>7} {:>6}", "  (standard deviation)", format!("{:.4}", baselines.floor.std), "-", "-");
     if let (Some(p), Some(n)) = (r.purity, r.nmi) {
         println!("test documents clustered by argmax theta: purity {p:.3}, NMI {n:.3}");
     }
-    match e.reported_npmi {
-        Some(v) => println!("the log reports a best NPMI of {v} for this run"),
-        None => println!("the log gives no number for this entry (its figure is no longer reachable)"),
-    }
-    if let Some((k, v)) = JULY_2021_HARD_LABEL_NPMI.iter().find(|(k, _)| *k == e.topics) {
-        println!("context: July 2021, hard label, tau 0.1, generator lr/100, K = {k}: {v} (Palmetto)");
-    }
-    println!("context: July 2021, plain adversarial baseline, mean over K: {JULY_2021_BAT_MEAN_NPMI} (Palmetto)");
+    println!("budget={} epochs={} ({:.0} s of training and evaluation)", r.budget, r.epochs, r.wall_seconds);
+}
+"""
+
+READING = """
+for line in reproduce::reading(run.history(), &baselines) {
+    println!("{line}");
+}
+match e.reported_npmi {
+    Some(v) => println!("The log reports a best NPMI of {v} for this run, on Palmetto's Wikipedia scale (context, not comparable digit by digit)."),
+    None => println!("The log gives no number for this entry (its figure is no longer reachable)."),
 }
 """
 
@@ -242,7 +288,9 @@ def interpretation(x):
     section1 = n <= 6
     lines = []
     if section1:
-        lines.append("- **Section 1, hard label embedding** (`Variant::Hard`): a generated document's topic "
+        lines.append("- **Section 1, hard label embedding** (`Variant::Hard`; the log's section title says only "
+                     "“InfoNCE loss experiments”: “hard label” is the project's reading, from the author's code "
+                     "and as opposed to section 2's “mean-weighted label embedding”): a generated document's topic "
                      "embedding is the learned row of argmax(θ) of a K × 128 table; InfoNCE pairs it with the "
                      "projection (Linear(H, H) → ReLU → Linear(H, 128)) of the generator's hidden features.")
     else:
@@ -263,13 +311,16 @@ def interpretation(x):
                      "taken as true: K = 30.")
     if n == 9:
         lines.append("- The line under the figure reports a follow-up run with **batch size 1024** (log "
-                     "`gc_atm/20news_clean_2021-08-24-23-21_topic100/`) whose maximum NPMI was **0.03013**. "
+                     "`gc_atm/20news_clean_2021-08-24-23-21_topic100/`) with “max最大值0.03013”: the log does "
+                     "not name the measure; the project reads it as the maximum NPMI, the measure of its figures. "
                      "The registry holds it as entry `9b` (entry 9's settings with batch 1024); this notebook "
                      "runs it too. Under the `smoke` budget the batch is capped at 64, so 9 and 9b then "
                      "coincide in batch size.")
     if n == 12:
         lines.append("- The entry has no time stamp, no log folder and no number of topics: the id used is "
-                     "its figure's date (2021-08-27-12-19) and K is taken as 50, the entry before it.")
+                     "its figure's date (2021-08-27-12-19) and K is taken as 50, the entry before it in the log "
+                     "(entry 11). That is one reading: by the time stamps, entry 8 (K = 30, 2021-08-27-12-28) "
+                     "ran nine minutes after this figure, so K = 30 is possible too.")
         lines.append("- “learning rate 1e-6” is read as 1e-6 for all three networks (the generator's at "
                      "“lr”, as in the entries around it).")
         lines.append("- It follows section 2's entries, so it uses the mean-weighted label embedding.")
@@ -345,28 +396,40 @@ def entry_notebook(x):
     cells = [md(entry_intro(x)), DEP,
              md("Budget, machine, and the entry's configuration from the registry."),
              code(SETUP.replace("{label}", x["label"])),
-             md("The corpus of the budget (a clear error if 20ng-1883 is missing: set `GCATM_DATA`), and the "
-                "evaluator: NPMI and C_V of the top-10 words, TD of the top 25, clustering of the test documents."),
+             md("The corpus of the budget, the evaluator (NPMI and C_V of the top-10 words, TD of the top 25, "
+                "clustering of the test documents), and the two baselines for this K: random 10-word topics "
+                "and LDA fitted on the same training documents."),
              code(LOAD),
-             md("Training, evaluated every epoch of the budget's period; one line per epoch."),
+             md("Training, evaluated every `eval_every` epochs of the budget; one line per epoch."),
              code(TRAIN),
-             md("### Coherence over training\nNPMI at each evaluation; the best point (the checkpoint the log "
-                "kept) is ringed and given in the legend."),
+             md("### Coherence over training\nNPMI at each evaluation beside the random floor (the band: mean ± "
+                "one standard deviation) and LDA (dashed); the best point (the checkpoint the log kept) is "
+                "ringed and given in the legend."),
              code(NPMI_CURVE),
+             md("### Topic diversity\nTD@25, the share of distinct words among all topics' top 25, on a fixed "
+                "0–1 scale, beside LDA's."),
+             code(TD_CURVE),
              md("C_V, the other coherence measured (the log's pictures showed C_A, C_P and NPMI from Palmetto)."),
              code(CV_CURVE),
              md("### Losses\nWasserstein critic loss `−mean D(real) + mean D(fake)`, the generator's adversarial "
                 "loss `−mean D(fake)` (without the InfoNCE term) and the encoder's `mean D(E(bow), bow)`."),
              code(LOSSES),
-             md("### InfoNCE\nThe generator's contrastive term (NT-Xent, temperature τ) at each generator step. "
-                "With a batch of B documents its chance level is log(2B − 1) (6.24 for B = 256)."),
+             md("### InfoNCE\nThe generator's contrastive term (NT-Xent, temperature τ) at each generator step, "
+                "with ln(2B − 1), the loss of a model that gives every one of the 2B − 1 candidates the same "
+                "similarity. A loss above that line means the positive pairs score lower than the average "
+                "negative (the project's reading; with a small τ the scaled similarities spread widely, so "
+                "the loss can exceed it by much)."),
              code(INFONCE),
+             code(INFONCE_NOTE),
              md("### Topics\nThe final networks' topics (top-10 words of G(one-hot(k)), BatchNorm in inference "
-                "mode) with each topic's NPMI."),
+                "mode) with each topic's NPMI, then the topics at the evaluation with the best NPMI."),
              code(TOPICS),
-             md("### Best NPMI\nAgainst what the log reports for this entry (where it gives a number) and the July "
-                "2021 Palmetto numbers as context."),
-             code(BEST)]
+             code(BEST_TOPICS),
+             md("### Results beside the baselines"),
+             code(BEST),
+             md("### Reading\nComputed from the numbers above (the sentences are written by "
+                "`gcatm::reproduce::reading` from this run's history and baselines)."),
+             code(READING)]
     if n == 9:
         cells += [
             md("## Follow-up: batch size 1024 (entry 9b)\nThe log's only number for this section: a maximum "
@@ -374,15 +437,15 @@ def entry_notebook(x):
             code("""
 let follow_up = e.follow_up.expect("entry 9 has its batch-1024 follow-up").clone();
 let run_b = reproduce::run_entry(&follow_up, budget, &data, &evaluator, &out, show).expect("training entry 9b");
-println!("entry 9b: batch {}, {} iterations per epoch; run folder {}",
-         run_b.trainer.config().batch_size, run_b.trainer.batcher().n_batches(), run_b.dir.display());
+println!("entry 9b: batch {}, {} iterations per epoch",
+         run_b.trainer.config().batch_size, run_b.trainer.batcher().n_batches());
 """),
             code("""
 gcatm::plot::compare_runs(
     &format!("entry 9, batch {}", config.batch_size),
-    &xy(&run.history().metric("npmi")),
+    &run.history().curve("npmi"),
     &format!("entry 9b, batch {}", run_b.trainer.config().batch_size),
-    &xy(&run_b.history().metric("npmi")),
+    &run_b.history().curve("npmi"),
     "NPMI",
 )
 .expect("the comparison chart")
@@ -393,12 +456,20 @@ gcatm::plot::compare_runs(
     let (a, b) = (&run.row, &run_b.row);
     println!("entry 9  (batch {:>4}): best NPMI {} at epoch {}, TD {}", a.batch_size, f(a.best_npmi), a.best_epoch.unwrap_or(0), f(a.td));
     println!("entry 9b (batch {:>4}): best NPMI {} at epoch {}, TD {}", b.batch_size, f(b.best_npmi), b.best_epoch.unwrap_or(0), f(b.td));
-    println!("the log's maximum for 9b: {} (Palmetto, Wikipedia reference, after thousands of epochs)",
+    println!("the log's maximum for 9b: {} (Palmetto, Wikipedia reference; the log does not say after how many epochs)",
              follow_up.reported_npmi.expect("the log reports it"));
 }
 """),
-            md("With batch 1024 an epoch has 11 iterations instead of 44, so the generator takes 3 steps per "
-               "epoch instead of 9: over the `cpu` budget's 10 epochs it has barely started."),
+            code("""
+{
+    let steps = |c: &gcatm::train::TrainConfig, batches: usize| c.epochs * batches / c.n_critic;
+    let (a, b) = (&run.trainer, &run_b.trainer);
+    println!("generator steps over {} epochs: batch {} -> {} ({} iterations per epoch), batch {} -> {} ({} per epoch)",
+             config.epochs,
+             a.config().batch_size, steps(a.config(), a.batcher().n_batches()), a.batcher().n_batches(),
+             b.config().batch_size, steps(b.config(), b.batcher().n_batches()), b.batcher().n_batches());
+}
+"""),
         ]
     if n == 12:
         cells += [
@@ -408,7 +479,7 @@ gcatm::plot::compare_runs(
             code("""
 let e11 = entry("11").expect("entry 11").clone();
 let row11 = match reproduce::finished_run(&e11, budget, &data, &out) {
-    Some(row) => { println!("reusing {}", row.run_dir.display()); row }
+    Some(row) => { println!("reusing entry 11's run from notebook 11 ({})", out.join("11").display()); row }
     None => reproduce::run_entry(&e11, budget, &data, &evaluator, &out, show).expect("training entry 11").row,
 };
 let history11 = reproduce::read_history(&row11.run_dir).expect("entry 11's history");
@@ -416,9 +487,9 @@ let history11 = reproduce::read_history(&row11.run_dir).expect("entry 11's histo
             code("""
 gcatm::plot::compare_runs(
     "entry 11: lr 1e-4",
-    &xy(&history11.metric("npmi")),
+    &history11.curve("npmi"),
     "entry 12: lr 1e-6",
-    &xy(&run.history().metric("npmi")),
+    &run.history().curve("npmi"),
     "NPMI",
 )
 .expect("the comparison chart")
@@ -427,8 +498,8 @@ gcatm::plot::compare_runs(
 gcatm::plot::LineChart::new("InfoNCE per epoch: lr 1e-4 vs 1e-6")
     .x_label("epoch")
     .y_label("InfoNCE loss")
-    .series("entry 11: lr 1e-4", xy(&history11.loss("info_nce")))
-    .series("entry 12: lr 1e-6", xy(&run.history().loss("info_nce")))
+    .series("entry 11: lr 1e-4", history11.loss_curve("info_nce"))
+    .series("entry 12: lr 1e-6", run.history().loss_curve("info_nce"))
     .build()
     .expect("the InfoNCE comparison")
 """),
@@ -447,10 +518,10 @@ gcatm::plot::LineChart::new("InfoNCE per epoch: lr 1e-4 vs 1e-6")
              f(row11.best_npmi), f(run.row.best_npmi), f(row11.td), f(run.row.td));
 }
 """),
-            md("Adam moves each weight by at most about the learning rate per step, so with 1e-6 the networks "
-               "stay near their random initialisation for a very long time: the topics remain the initial "
-               "random word lists. That is the log's “效果很差” (very poor results), and it is visible within "
-               "any budget."),
+            md("How far each run's networks moved (the project's reading: Adam moves each weight by at most "
+               "about the learning rate per step, so at 1e-6 the networks stay near their initialisation): "
+               "the best NPMI, TD and InfoNCE of both runs are printed above; whether 1e-6 is \"very poor\" "
+               "here is read from those numbers, not assumed."),
         ]
     return notebook(cells)
 
@@ -497,8 +568,8 @@ fn in_this_cell(trainer: Trainer, data: &reproduce::Data) -> Trainer {
     gcatm::train::load_checkpoint(&dir, &data.train, None).expect("loading the checkpoint")
 }
 
-let budget = Budget::from_env().expect("GCATM_BUDGET must be smoke, cpu or full");
-println!("budget:  {budget}");
+let budget = Budget::from_env().expect("GCATM_BUDGET must be smoke, cpu, long or full");
+println!("budget={budget} epochs={}", budget.epochs().min(20));
 println!("machine: {}", reproduce::machine());
 """),
     md("## 1. The corpus\nDocuments as sparse word counts over a fixed vocabulary."),
@@ -515,8 +586,9 @@ println!("{} training documents, {:.0} tokens, mean length {:.1} tokens, V = {}"
          data.train.n_docs(), data.train.tokens(), data.train.mean_len(), data.train.vocab_size());
 """),
     md("## 2. A batch\nThe trainer's configuration (the log's shared table unless set here), then one batch of "
-       "its first epoch: a dense B × V tensor whose rows are L1-normalised (each real document is a word "
-       "distribution), the same rows in CSR form for the sparse first layers, and which documents they are."),
+       "its first epoch: a dense B × V tensor of documents as the log fed them (TF-IDF weights, each row then "
+       "divided by its sum, so each real document is a word distribution), the same rows in CSR form for the "
+       "sparse first layers, and which documents they are."),
     code("""
 let config = TrainConfig {
     topics: 20,
@@ -532,11 +604,21 @@ let mut trainer = Trainer::new(config.clone(), &data.train).expect("a valid conf
 let batch = trainer.batcher().epoch(1).next().expect("at least one batch").expect("the batch");
 println!("bow: {:?}, {} non-zeros; documents {:?} ...", batch.bow.dims(), batch.sparse.values.len(), &batch.docs[..4]);
 println!("row sums: {:?}", &batch.bow.sum(1).expect("sum").to_vec1::<f32>().expect("values")[..4]);
+println!("document {}, its most frequent words: {:?}", batch.docs[0], data.train.top_words(batch.docs[0], 12));
+"""),
+    md("The same document as the two inputs the crate offers: raw counts divided by their sum "
+       "(`input: counts`, not the log's) and the log's TF-IDF weights divided by their sum (`input: tfidf`, "
+       "the default; the idf is fitted on the training documents and saved with the run). Frequent words weigh "
+       "less under TF-IDF."),
+    code("""
 {
-    let (ids, counts) = data.train.doc(batch.docs[0]);
-    let mut words: Vec<(f32, &str)> = counts.iter().zip(ids).map(|(&c, &i)| (c, data.train.vocab().word(i as usize))).collect();
-    words.sort_by(|a, b| b.0.total_cmp(&a.0));
-    println!("document {}, its most frequent words: {:?}", batch.docs[0], &words[..words.len().min(12)]);
+    let d = batch.docs[0];
+    let counts = data.train.l1_normalized();
+    let tfidf = trainer.input(&data.train).expect("the run's input").l1_normalized();
+    for (name, c) in [("counts, L1", &counts), ("TF-IDF, L1 (the log's)", &tfidf)] {
+        let words: Vec<String> = c.top_words(d, 8).iter().map(|(w, v)| format!("{w} {v:.3}")).collect();
+        println!("{name:<24} {}", words.join(", "));
+    }
 }
 """),
     md("## 3. The encoder, the generator and the critic\n`Trainer::new` builds the three networks "
@@ -659,8 +741,9 @@ let mut trainer = in_this_cell(trainer, &data);
 let evaluator = data.evaluator().expect("the evaluator");
 let mut npmi: Vec<(f64, f64)> = Vec::new();
 let mut cv: Vec<(f64, f64)> = Vec::new();
-trainer.fit(budget.epochs(), |t, r| {
-    let ev = evaluator.evaluate(&t.generator, &t.encoder).expect("evaluation");
+// A short fit: at most 20 epochs whatever the budget (the entry notebooks train longer).
+trainer.fit(budget.epochs().min(20), |t, r| {
+    let ev = evaluator.evaluate_trainer(t).expect("evaluation");
     npmi.push((r.epoch as f64, ev.npmi.mean));
     cv.push((r.epoch as f64, ev.cv.as_ref().map_or(f64::NAN, |s| s.mean)));
     println!("epoch {:>2} ({:5.1} s): D {:+.4} G {:+.4} E {:+.4} InfoNCE {:.3} | NPMI {:.4} TD {:.3}",
@@ -671,7 +754,7 @@ trainer.fit(budget.epochs(), |t, r| {
     md("## 9. The topics\nTopic k's words are the top entries of G(one-hot(k)), BatchNorm in inference mode; "
        "each with its NPMI."),
     code("""
-let final_eval = evaluator.evaluate(&trainer.generator, &trainer.encoder).expect("evaluation");
+let final_eval = evaluator.evaluate_trainer(&trainer).expect("evaluation");
 gcatm::plot::topic_table(&final_eval.topics, Some(&final_eval.npmi.per_topic)).expect("the topic table")
 """),
     md("## 10. The coherence"),
@@ -693,22 +776,13 @@ gcatm::plot::coherence_curve("C_V", &[("walkthrough, K = 20", cv.clone())], true
 """),
     md("## 11. The charts of the losses"),
     code("""
-let (d, g, en) = {
-    let it = &trainer.history().iterations;
-    let d: Vec<(f64, f64)> = it.iter().enumerate().map(|(i, l)| (i as f64, l.loss_d as f64)).collect();
-    let g: Vec<(f64, f64)> = it.iter().enumerate().filter_map(|(i, l)| l.loss_g.map(|v| (i as f64, v as f64))).collect();
-    let en: Vec<(f64, f64)> = it.iter().enumerate().filter_map(|(i, l)| l.loss_e.map(|v| (i as f64, v as f64))).collect();
-    (d, g, en)
-};
-// (clones: a value moved into the cell's last expression would stop evcxr from drawing it)
-gcatm::plot::losses(&[("critic D", d.clone()), ("generator G (adversarial)", g.clone()), ("encoder E", en.clone())], "iteration")
+let h = trainer.history();
+gcatm::plot::losses(&[("critic D", h.iteration_curve("loss_d")), ("generator G (adversarial)", h.iteration_curve("loss_g")),
+                      ("encoder E", h.iteration_curve("loss_e"))], "iteration")
     .expect("the loss chart")
 """),
     code("""
-let nce: Vec<(f64, f64)> = trainer.history().iterations.iter().enumerate()
-    .filter_map(|(i, l)| l.info_nce.map(|v| (i as f64, v as f64)))
-    .collect();
-gcatm::plot::info_nce(&nce, "iteration").expect("the InfoNCE chart")
+gcatm::plot::info_nce(&trainer.history().iteration_curve("info_nce"), "iteration").expect("the InfoNCE chart")
 """),
 ]
 
@@ -716,13 +790,9 @@ SUMMARY_INTRO = """
 # 13 — Summary: all entries side by side
 
 The twelve entries of the log and entry 9's batch-1024 follow-up (`9b`), at one budget. The rows come
-from, in order of preference:
-
-1. the run folders the entry notebooks left in `runs/<budget>/` beside this notebook: each holds its
-   `reproduce.json` row; any entry without a finished run there is trained now
-   (`gcatm::reproduce::run_all` with `reuse`), and `runs/<budget>/summary.json` is rewritten;
-2. when none of those exist, `../runs/summary.json` as `gcatm reproduce --all --budget <budget>` writes
-   it at the repository root, if it holds every entry at this budget.
+from the run folders the entry notebooks left in `runs/<budget>/` beside this notebook (each holds its
+`reproduce.json` row); any entry without a finished run there is trained now
+(`gcatm::reproduce::run_all` with `reuse`), and `runs/<budget>/summary.json` is rewritten.
 """ + BUDGETS + CONTEXT
 
 SUMMARY = [
@@ -730,114 +800,88 @@ SUMMARY = [
     code("""
 use gcatm::experiments::{Budget, JULY_2021_HARD_LABEL_NPMI};
 use gcatm::reproduce::{self, SummaryRow};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-
-/// `(epoch, value)` pairs as chart points.
-fn xy(points: &[(usize, f64)]) -> Vec<(f64, f64)> {
-    points.iter().map(|&(x, y)| (x as f64, y)).collect()
-}
-
-/// An optional number with `d` decimals, `-` for none.
-fn fmt(v: Option<f64>, d: usize) -> String {
-    v.map_or("-".to_string(), |v| format!("{v:.d$}"))
-}
-
-/// Best NPMI against K of the entries with these labels.
-fn best(rows: &[SummaryRow], labels: &[&str]) -> Vec<(usize, f64)> {
-    rows.iter()
-        .filter(|r| labels.contains(&r.entry.as_str()))
-        .filter_map(|r| r.best_npmi.map(|v| (r.topics, v)))
-        .collect()
-}
-
-/// The run folder of an entry.
-fn run_dir(rows: &[SummaryRow], label: &str) -> PathBuf {
-    rows.iter().find(|r| r.entry == label).expect("the entry's row").run_dir.clone()
-}
-
-/// Relative fall (%) of the InfoNCE term from the first epoch to the last, against K.
-fn info_drop(rows: &[SummaryRow], labels: &[&str]) -> Vec<(f64, f64)> {
-    let mut v: Vec<(f64, f64)> = rows.iter()
-        .filter(|r| labels.contains(&r.entry.as_str()))
-        .filter_map(|r| {
-            let h = reproduce::read_history(&r.run_dir).ok()?;
-            let nce = h.loss("info_nce");
-            let (first, last) = (nce.first()?.1, nce.last()?.1);
-            Some((r.topics as f64, 100.0 * (first - last) / first))
-        })
-        .collect();
-    v.sort_by(|a, b| a.0.total_cmp(&b.0));
-    v
-}
-
-let budget = Budget::from_env().expect("GCATM_BUDGET must be smoke, cpu or full");
+let budget = Budget::from_env().expect("GCATM_BUDGET must be smoke, cpu, long or full");
 let out = PathBuf::from("runs").join(budget.to_string());
-println!("budget:  {budget}");
+println!("budget={budget} epochs={}", budget.epochs());
 println!("machine: {}", reproduce::machine());
 """),
     code("""
+let data = reproduce::load_data(budget, None).expect("the budget's corpus (20ng-1883 ships in data/)");
 let rows: Vec<SummaryRow> = {
     let list = reproduce::all_entries();
-    let have_local = list.iter().any(|e| out.join(e.label).join(reproduce::ROW_FILE).exists());
-    let cli_summary = PathBuf::from("..").join("runs").join(reproduce::SUMMARY_FILE);
-    let from_cli = if have_local {
-        None
-    } else {
-        reproduce::read_summary(&cli_summary).ok().filter(|rows| {
-            rows.len() == list.len() && rows.iter().all(|r| r.budget == budget && r.is_complete())
-        })
-    };
-    match from_cli {
-        Some(rows) => {
-            println!("read {}", cli_summary.display());
-            rows
-        }
-        None => {
-            let data = reproduce::load_data(budget, None).expect("the budget's corpus (20ng-1883 needs GCATM_DATA)");
-            let rows = reproduce::run_all(&list, budget, &data, &out, true, |p| match p {
-                reproduce::Progress::Start(e, i, n) => println!("[{}/{n}] training entry {}", i + 1, e.label),
-                reproduce::Progress::Epoch(_, _) => {}
-                reproduce::Progress::Done(r) => println!("entry {:>3}: {} ({:.0} s)", r.entry, r.run_dir.display(), r.wall_seconds),
-            }).expect("running the entries");
-            println!("summary: {}", out.join(reproduce::SUMMARY_FILE).display());
-            rows
-        }
-    }
+    let rows = reproduce::run_all(&list, budget, &data, &out, true, |p| match p {
+        reproduce::Progress::Start(e, i, n) => println!("[{}/{n}] entry {}", i + 1, e.label),
+        reproduce::Progress::Epoch(_, _) => {}
+        reproduce::Progress::Done(r) => println!("entry {:>3}: {:.0} s", r.entry, r.wall_seconds),
+    }).expect("running the entries");
+    rows
 };
 for r in &rows {
     assert!(r.error.is_none(), "entry {} failed: {:?}", r.entry, r.error);
 }
 """),
+    md("The baselines for every K of the log: random 10-word topics and LDA on the same corpus and evaluator."),
+    code("""
+let evaluator = data.evaluator().expect("the evaluator");
+let mut baselines = BTreeMap::new();
+for r in &rows {
+    if !baselines.contains_key(&r.topics) {
+        let b = data.baselines(&evaluator, r.topics).expect("the baselines");
+        println!("K = {:>3}: random {:.4} ± {:.4}; LDA NPMI {:.4}, TD@25 {:.3} ({:.0} s)",
+                 r.topics, b.floor.mean, b.floor.std, b.lda_npmi, b.lda_td, b.lda_seconds);
+        baselines.insert(r.topics, b);
+    }
+}
+"""),
     md("## Every entry"),
     code("""
-println!("{:>5} {:>3} {:>4} {:>4} {:>7} {:>4} {:>5} | {:>9} {:>3} {:>9} {:>6} {:>6} {:>7} {:>7} | {:>7}",
-         "entry", "sec", "var", "K", "gen lr", "tau", "batch", "best NPMI", "ep", "final", "TD", "C_V", "InfoNCE", "wall s", "log");
+println!("{:>5} {:>3} {:>4} {:>4} {:>7} {:>4} {:>5} | {:>7} {:>4} {:>7} {:>6} | {:>7} {:>7} {:>6} | {:>6}",
+         "entry", "sec", "var", "K", "gen lr", "tau", "batch", "best", "ep", "final", "TD", "random", "LDA", "LDA TD", "wall s");
 for r in &rows {
-    println!("{:>5} {:>3} {:>4} {:>4} {:>7.0e} {:>4} {:>5} | {:>9} {:>3} {:>9} {:>6} {:>6} {:>7} {:>7.0} | {:>7}",
+    let b = &baselines[&r.topics];
+    let f = |v: Option<f64>, d: usize| v.map_or("-".to_string(), |v| format!("{v:.d$}"));
+    println!("{:>5} {:>3} {:>4} {:>4} {:>7.0e} {:>4} {:>5} | {:>7} {:>4} {:>7} {:>6} | {:>7.4} {:>7.4} {:>6.3} | {:>6.0}",
              r.entry, r.section, r.variant, r.topics, r.generator_lr, r.temperature, r.batch_size,
-             fmt(r.best_npmi, 5), r.best_epoch.unwrap_or(0), fmt(r.final_npmi, 5), fmt(r.td, 3), fmt(r.cv, 3),
-             fmt(r.final_info_nce, 3), r.wall_seconds, fmt(r.reported_npmi, 5));
+             f(r.best_npmi, 4), r.best_epoch.unwrap_or(0), f(r.final_npmi, 4), f(r.td, 3),
+             b.floor.mean, b.lda_npmi, b.lda_td, r.wall_seconds);
 }
-println!("\\n{} entries at the {budget} budget on {}; corpus: {}", rows.len(),
-         rows.first().map_or("-", |r| r.machine.as_str()), rows.first().map_or("-", |r| r.corpus.as_str()));
+println!("\\n{} entries at budget={budget} epochs={} on {}; corpus: {}", rows.len(), budget.epochs(),
+         rows.first().map_or("-", |r| r.machine.as_str()), data.description);
 """),
     md("""
-## NPMI against the number of topics, per section
+## NPMI against the number of topics
 
-Best NPMI of each run. Section 1's line holds its entries with τ = 0.5 (2–6; entry 1, τ = 0.1, is its own
-point), section 2's line entries 7–11 (9b and the 1e-6 entry 12 are left out). Within each section the
-log varied the generator's learning rate together with K (lr for K ≥ 50, lr/100 for K ≤ 30), so a line
-mixes both. The July 2021 Palmetto numbers (hard label, τ = 0.1, lr/100) are context on another scale.
+Best NPMI of each run beside LDA and the random floor at the same K. Section 1's line holds its entries
+with τ = 0.5 (2–6; entry 1, τ = 0.1, is its own point), section 2's line entries 7–11 (9b and the 1e-6
+entry 12 are left out). Within each section the log varied the generator's learning rate together with K
+(lr for K ≥ 50, lr/100 for K ≤ 30), so a line mixes both.
 """),
     code("""
-gcatm::plot::npmi_vs_topics(&[
-    ("section 1, hard label (entries 2-6)", best(&rows, &["2", "3", "4", "5", "6"])),
-    ("section 2, mean-weighted (entries 7-11)", best(&rows, &["7", "8", "9", "10", "11"])),
-    ("entry 1 (hard, tau 0.1, lr/100)", best(&rows, &["1"])),
-    ("July 2021, Palmetto (context)", JULY_2021_HARD_LABEL_NPMI.to_vec()),
-])
-.expect("the NPMI-vs-K chart")
+let lda: Vec<(usize, f64)> = baselines.iter().map(|(k, b)| (*k, b.lda_npmi)).collect();
+let floor: Vec<(usize, f64)> = baselines.iter().map(|(k, b)| (*k, b.floor.mean)).collect();
+let chart = gcatm::plot::LineChart::new(format!("best NPMI against K ({budget} budget)"))
+    .x_label("number of topics K")
+    .y_label("NPMI")
+    .markers(true)
+    .legend(gcatm::plot::Legend::Below);
+let add = |c: gcatm::plot::LineChart, name: &str, v: Vec<(usize, f64)>| {
+    c.series(name, v.into_iter().map(|(k, y)| (k as f64, y)).collect())
+};
+let chart = add(chart, "section 1, hard label (entries 2-6)", reproduce::best_by_topics(&rows, &["2", "3", "4", "5", "6"]));
+let chart = add(chart, "section 2, mean-weighted (entries 7-11)", reproduce::best_by_topics(&rows, &["7", "8", "9", "10", "11"]));
+let chart = add(chart, "entry 1 (hard, tau 0.1, lr/100)", reproduce::best_by_topics(&rows, &["1"]));
+let chart = add(chart, "LDA", lda);
+let chart = add(chart, "random 10-word topics (mean)", floor);
+chart.build().expect("the NPMI-vs-K chart")
+"""),
+    md("The log's own numbers (July 2021, hard label, τ = 0.1, generator lr/100; Palmetto over Wikipedia) "
+       "are on another scale, so they get their own panel."),
+    code("""
+gcatm::plot::npmi_vs_topics(&[("July 2021, Palmetto (the log's numbers)", JULY_2021_HARD_LABEL_NPMI.to_vec())])
+    .expect("the Palmetto chart")
 """),
     md("""
 ## Generator lr/100 against lr
@@ -847,65 +891,100 @@ The same best NPMI, split by the generator's learning rate instead (both section
 """),
     code("""
 gcatm::plot::npmi_vs_topics(&[
-    ("generator lr/100 (1, 5-8)", best(&rows, &["1", "5", "6", "7", "8"])),
-    ("generator lr (2-4, 9-11)", best(&rows, &["2", "3", "4", "9", "10", "11"])),
+    ("generator lr/100 (1, 5-8)", reproduce::best_by_topics(&rows, &["1", "5", "6", "7", "8"])),
+    ("generator lr (2-4, 9-11)", reproduce::best_by_topics(&rows, &["2", "3", "4", "9", "10", "11"])),
 ])
 .expect("the lr chart")
 """),
     md("""
-Whether the generator learns at all shows in its own loss: the relative fall of the InfoNCE term from
-the first epoch to the last, per entry, against K.
-"""),
-    code("""
-gcatm::plot::LineChart::new("InfoNCE fall over the run, first to last epoch")
-    .x_label("number of topics K")
-    .y_label("InfoNCE fall (%)")
-    .series("generator lr/100 (1, 5-8)", info_drop(&rows, &["1", "5", "6", "7", "8"]))
-    .series("generator lr (2-4, 9-11)", info_drop(&rows, &["2", "3", "4", "9", "10", "11"]))
-    .markers(true)
-    .build()
-    .expect("the InfoNCE-fall chart")
-"""),
-    md("""
-## The 1e-6 failure (entry 12)
+## The 1e-6 entry (12) against entry 11
 
 Entry 12 is entry 11 (section 2, K = 50, τ = 0.5) with every learning rate at 1e-6; the log says the
 results were very poor.
 """),
     code("""
-let h11 = reproduce::read_history(&run_dir(&rows, "11")).expect("entry 11's history");
-let h12 = reproduce::read_history(&run_dir(&rows, "12")).expect("entry 12's history");
-gcatm::plot::compare_runs("entry 11: lr 1e-4", &xy(&h11.metric("npmi")), "entry 12: lr 1e-6", &xy(&h12.metric("npmi")), "NPMI")
+let dir = |label: &str| rows.iter().find(|r| r.entry == label).expect("the entry's row").run_dir.clone();
+let h11 = reproduce::read_history(&dir("11")).expect("entry 11's history");
+let h12 = reproduce::read_history(&dir("12")).expect("entry 12's history");
+gcatm::plot::compare_runs("entry 11: lr 1e-4", &h11.curve("npmi"), "entry 12: lr 1e-6", &h12.curve("npmi"), "NPMI")
     .expect("the 1e-6 chart")
 """),
     code("""
-gcatm::plot::LineChart::new("InfoNCE per epoch: lr 1e-4 vs 1e-6")
+gcatm::plot::LineChart::new("InfoNCE per epoch: entry 11 (lr 1e-4) vs entry 12 (lr 1e-6)")
     .x_label("epoch")
     .y_label("InfoNCE loss")
-    .series("entry 11: lr 1e-4", xy(&h11.loss("info_nce")))
-    .series("entry 12: lr 1e-6", xy(&h12.loss("info_nce")))
+    .series("entry 11: lr 1e-4", h11.loss_curve("info_nce"))
+    .series("entry 12: lr 1e-6", h12.loss_curve("info_nce"))
+    .legend(gcatm::plot::Legend::Below)
     .build()
     .expect("the InfoNCE comparison")
 """),
+    md("""
+## Reading
+
+Every sentence below is computed from the runs above (`gcatm::reproduce::reading` per entry, against the
+random floor and LDA at its K; `gcatm::reproduce::siblings` for the pairs of entries that differ in one
+setting).
+"""),
     code("""
-for label in ["11", "12"] {
-    let topics = std::fs::read_to_string(run_dir(&rows, label).join("topics.txt")).expect("topics.txt");
-    println!("entry {label}, first topics:");
-    for t in topics.lines().take(5) {
-        println!("    {t}");
+for r in &rows {
+    let h = reproduce::read_history(&r.run_dir).expect("the entry's history");
+    println!("entry {} (K = {}, {}, generator lr {:e}, tau {}):", r.entry, r.topics, r.variant, r.generator_lr, r.temperature);
+    for line in reproduce::reading(&h, &baselines[&r.topics]) {
+        println!("    {line}");
     }
+}
+"""),
+    code("""
+for line in reproduce::siblings(&rows) {
+    println!("{line}");
 }
 """),
 ]
 
 
+def cells_of(nb):
+    """(kind, source) of every cell: what must match between a notebook and this generator."""
+    src = lambda c: "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+    return [(c["cell_type"], src(c)) for c in nb["cells"]]
+
+
+CHECK = None  # set by --check: a list collecting the notebooks out of sync
+
+
 def write(name, nb):
     path = HERE / f"{name}.ipynb"
+    if CHECK is not None:
+        try:
+            committed = json.loads(path.read_text())
+        except (OSError, ValueError) as err:
+            CHECK.append(f"{path.name}: cannot be read ({err})")
+            return
+        want, have = cells_of(nb), cells_of(committed)
+        if want != have:
+            first = next((i for i, (a, b) in enumerate(zip(want, have)) if a != b), min(len(want), len(have)))
+            CHECK.append(f"{path.name}: cell {first} differs from notebooks/generate.py "
+                         f"({len(have)} cells committed, {len(want)} generated)")
+        return
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
     print("wrote", path.relative_to(HERE.parent))
 
 
 def main(prefixes):
+    global CHECK
+    if "--check" in prefixes:
+        CHECK = []
+        prefixes = [p for p in prefixes if p != "--check"]
+    run(prefixes)
+    if CHECK is not None:
+        if CHECK:
+            print("notebooks out of sync with their source (run python3 notebooks/generate.py, then execute them):")
+            print("\n".join("  " + c for c in CHECK))
+            sys.exit(1)
+        print("notebooks: every cell matches notebooks/generate.py")
+
+
+def run(prefixes):
     want = lambda name: not prefixes or any(name.startswith(p) for p in prefixes)
     if want("00-walkthrough"):
         write("00-walkthrough", notebook(WALKTHROUGH))
@@ -914,11 +993,8 @@ def main(prefixes):
         if want(name):
             write(name, entry_notebook(x))
     if want("13-summary"):
-        reading = (HERE / "summary-reading.md")
         cells = [md(SUMMARY_INTRO + "\n" + EXECUTED.format(
             budget=EXECUTED_BUDGET.get("13", EXECUTED_BUDGET["default"]), machine=MACHINE))] + SUMMARY
-        if reading.exists():
-            cells.append(md(reading.read_text()))
         write("13-summary", notebook(cells))
 
 

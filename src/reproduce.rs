@@ -78,6 +78,9 @@ pub enum ReproduceError {
     /// Training failed (divergence, a file of the run folder, ...).
     #[error(transparent)]
     Train(#[from] TrainError),
+    /// The LDA baseline could not be fitted.
+    #[error(transparent)]
+    Baseline(#[from] crate::baseline::BaselineError),
     /// A summary or run file could not be read, written or parsed.
     #[error("{}: {msg}", path.display())]
     File {
@@ -111,7 +114,7 @@ pub struct Data {
     pub data_dir: Option<PathBuf>,
     /// The `20news_clean` vocabulary the corpus was restricted to (20ng-1883 only).
     pub vocab_file: Option<PathBuf>,
-    /// One line saying what the corpus is.
+    /// One line saying what the corpus is (without the folder it was read from).
     pub description: String,
 }
 
@@ -140,6 +143,214 @@ impl Data {
     pub fn evaluator(&self) -> Result<Evaluator, ReproduceError> {
         Ok(Evaluator::new(&self.reference()?, self.test.as_ref())?.measures(MEASURES))
     }
+}
+
+/// What an entry's results stand beside: random topics and LDA at the same K, on the same corpus
+/// and evaluator ([`Data::baselines`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Baselines {
+    /// Number of topics K.
+    pub topics: usize,
+    /// NPMI of random 10-word topics (mean and standard deviation over 20 draws of K topics).
+    pub floor: crate::eval::Floor,
+    /// NPMI of LDA (batch variational Bayes, the crate's defaults, seed 0) fitted on the
+    /// training documents.
+    pub lda_npmi: f64,
+    /// TD@25 of the same LDA.
+    pub lda_td: f64,
+    /// Seconds the LDA fit took.
+    pub lda_seconds: f64,
+}
+
+impl Data {
+    /// The random-topic floor and LDA for `topics` topics, scored by `evaluator` (seconds for
+    /// the smoke corpus, up to about a minute at K = 100 on 20ng-1883).
+    ///
+    /// ```
+    /// use gcatm::experiments::Budget;
+    /// let data = gcatm::reproduce::load_data(Budget::Smoke, None).unwrap();
+    /// let b = data.baselines(&data.evaluator().unwrap(), 8).unwrap();
+    /// assert!(b.lda_npmi > b.floor.mean + 3.0 * b.floor.std);
+    /// ```
+    pub fn baselines(
+        &self,
+        evaluator: &Evaluator,
+        topics: usize,
+    ) -> Result<Baselines, ReproduceError> {
+        let floor = evaluator.npmi_floor(topics)?;
+        let start = Instant::now();
+        let lda = crate::baseline::Lda::new(topics).seed(0).fit(&self.train)?;
+        let lda_seconds = start.elapsed().as_secs_f64();
+        let e = lda.evaluate(evaluator)?;
+        Ok(Baselines {
+            topics,
+            floor,
+            lda_npmi: e.npmi.mean,
+            lda_td: e.td,
+            lda_seconds,
+        })
+    }
+}
+
+/// A reading of one run computed from its numbers: where NPMI peaked against the random floor
+/// and LDA, how it ended, and how topic diversity moved. One sentence per line; every number in
+/// it comes from `history` and `baselines`.
+///
+/// ```
+/// use gcatm::reproduce::{reading, Baselines};
+/// use gcatm::eval::{Floor, FloorOptions};
+/// use gcatm::train::{EpochRecord, History};
+/// let rec = |epoch, npmi, td| EpochRecord {
+///     epoch,
+///     metrics: [("npmi".to_string(), npmi), ("td".to_string(), td)].into_iter().collect(),
+///     ..Default::default()
+/// };
+/// let history = History { iterations: vec![], epochs: vec![rec(10, 0.05, 0.6), rec(20, 0.12, 0.3), rec(30, 0.10, 0.2)] };
+/// let b = Baselines {
+///     topics: 20,
+///     floor: Floor { mean: 0.055, std: 0.01, options: FloorOptions::new(20) },
+///     lda_npmi: 0.20, lda_td: 0.65, lda_seconds: 30.0,
+/// };
+/// let text = reading(&history, &b).join("\n");
+/// assert!(text.contains("best NPMI 0.120 at epoch 20 of 30"));
+/// assert!(text.contains("6.5 standard deviations above"));
+/// assert!(text.contains("TD@25 went from 0.60 (epoch 10) to 0.20 (epoch 30)"));
+/// ```
+pub fn reading(history: &History, baselines: &Baselines) -> Vec<String> {
+    let npmi = history.metric("npmi");
+    let td = history.metric("td");
+    let (Some((best_epoch, best)), Some(&(last_epoch, last))) = (history.best("npmi"), npmi.last())
+    else {
+        return vec!["The run was not evaluated: there is nothing to read.".into()];
+    };
+    let f = &baselines.floor;
+    let z = (best - f.mean) / f.std.max(1e-12);
+    let side = if z >= 3.0 {
+        format!("{z:.1} standard deviations above the random floor")
+    } else if z > -3.0 {
+        format!("within 3 standard deviations of the random floor ({z:+.1})")
+    } else {
+        format!("{:.1} standard deviations below the random floor", -z)
+    };
+    let mut out = vec![format!(
+        "The best NPMI {best:.3} at epoch {best_epoch} of {last_epoch} is {side}          ({:.3} ± {:.3} for K = {}).",
+        f.mean, f.std, baselines.topics
+    )];
+    out.push(format!(
+        "It is {:.0} % of LDA's {:.3} at the same K (LDA's TD@25: {:.2}).",
+        100.0 * best / baselines.lda_npmi,
+        baselines.lda_npmi,
+        baselines.lda_td
+    ));
+    out.push(if last_epoch == best_epoch {
+        format!("NPMI peaked at the last evaluation (epoch {last_epoch}): it was still rising.")
+    } else {
+        format!(
+            "At the last evaluation (epoch {last_epoch}) NPMI was {last:.3}, {:+.3} from its best.",
+            last - best
+        )
+    });
+    if let (Some(&(e0, t0)), Some(&(e1, t1))) = (td.first(), td.last()) {
+        let at_best = td
+            .iter()
+            .find(|(e, _)| *e == best_epoch)
+            .map_or(String::new(), |(_, t)| {
+                format!(", {t:.2} at the best epoch")
+            });
+        out.push(format!(
+            "TD@25 went from {t0:.2} (epoch {e0}) to {t1:.2} (epoch {e1}){at_best}; LDA's is {:.2}.",
+            baselines.lda_td
+        ));
+    }
+    out
+}
+
+/// Best NPMI against K of the rows whose entry labels are in `labels`, sorted by K (for
+/// [`crate::plot::npmi_vs_topics`]).
+pub fn best_by_topics(rows: &[SummaryRow], labels: &[&str]) -> Vec<(usize, f64)> {
+    let mut v: Vec<(usize, f64)> = rows
+        .iter()
+        .filter(|r| labels.contains(&r.entry.as_str()))
+        .filter_map(|r| r.best_npmi.map(|b| (r.topics, b)))
+        .collect();
+    v.sort_by_key(|p| p.0);
+    v
+}
+
+/// One sentence per pair of the log's entries (9b left out) whose settings differ in exactly
+/// one of variant, K, generator learning rate, learning rate and temperature: what the one
+/// difference did to best NPMI and final TD, from the rows' numbers.
+///
+/// ```
+/// use gcatm::experiments::{entry, Budget};
+/// use gcatm::reproduce::{siblings, SummaryRow};
+/// let row = |label: &str, best: f64, td: f64| {
+///     let mut r = SummaryRow::new(entry(label).unwrap(), Budget::Cpu, std::path::Path::new("x"), "c");
+///     r.best_npmi = Some(best);
+///     r.td = Some(td);
+///     r
+/// };
+/// let lines = siblings(&[row("6", 0.10, 0.5), row("7", 0.12, 0.4)]);
+/// assert_eq!(lines.len(), 1);
+/// assert!(lines[0].starts_with("Entries 6 and 7 differ only in the variant (hard vs mean)"));
+/// assert!(lines[0].contains("best NPMI 0.100 vs 0.120"));
+/// ```
+pub fn siblings(rows: &[SummaryRow]) -> Vec<String> {
+    let log: Vec<&SummaryRow> = rows.iter().filter(|r| r.entry != "9b").collect();
+    let mut out = Vec::new();
+    for (i, a) in log.iter().enumerate() {
+        for b in &log[i + 1..] {
+            let diffs: Vec<(&str, String, String)> = [
+                ("the variant", a.variant.clone(), b.variant.clone()),
+                ("K", a.topics.to_string(), b.topics.to_string()),
+                (
+                    "the generator's learning rate",
+                    format!("{:e}", a.generator_lr),
+                    format!("{:e}", b.generator_lr),
+                ),
+                (
+                    "the learning rate",
+                    format!("{:e}", a.lr),
+                    format!("{:e}", b.lr),
+                ),
+                (
+                    "the temperature",
+                    a.temperature.to_string(),
+                    b.temperature.to_string(),
+                ),
+            ]
+            .into_iter()
+            .filter(|(_, x, y)| x != y)
+            .collect();
+            // The learning rate moves the generator's with it (entry 12): one change, not two.
+            let diffs: Vec<_> = if diffs.len() == 2
+                && diffs[0].0 == "the generator's learning rate"
+                && diffs[1].0 == "the learning rate"
+            {
+                vec![(
+                    "every learning rate",
+                    diffs[1].1.clone(),
+                    diffs[1].2.clone(),
+                )]
+            } else {
+                diffs
+            };
+            if let [(what, x, y)] = &diffs[..] {
+                let f = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
+                out.push(format!(
+                    "Entries {} and {} differ only in {what} ({x} vs {y}): best NPMI {} vs {}, \
+                     final TD@25 {} vs {}.",
+                    a.entry,
+                    b.entry,
+                    f(a.best_npmi),
+                    f(b.best_npmi),
+                    f(a.td),
+                    f(b.td)
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// The coherence measures of every re-run: NPMI (the log's) and C_V.
@@ -203,9 +414,9 @@ pub fn load_data(budget: Budget, data_dir: Option<&Path>) -> Result<Data, Reprod
             let vocab_file =
                 news_clean_vocab_path(&dir).ok_or_else(|| missing("20news_clean/vocab.pkl"))?;
             let (train, test) = load_20ng_1883(&dir)?;
+            // No folder in it: notebooks print it, and their outputs must not show the machine.
             let description = format!(
-                "20ng-1883 from {} ({} train, {} test documents, V = {})",
-                dir.display(),
+                "20ng-1883 ({} train, {} test documents, V = {})",
                 train.n_docs(),
                 test.n_docs(),
                 train.vocab_size()

@@ -37,7 +37,14 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         None => Budget::from_env()?,
     };
     let data = load_data(budget, args.data.as_deref())?;
-    eprintln!("budget {budget}; corpus: {}", data.description);
+    match &data.data_dir {
+        Some(dir) => eprintln!(
+            "budget {budget}; corpus: {} from {}",
+            data.description,
+            dir.display()
+        ),
+        None => eprintln!("budget {budget}; corpus: {}", data.description),
+    }
     if args.all {
         let list = all_entries();
         let mut eta = Eta::new(budget.epochs());

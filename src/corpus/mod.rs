@@ -229,6 +229,26 @@ impl Corpus {
         (&self.word_ids[s..e], &self.values[s..e])
     }
 
+    /// Document `d`'s `n` largest values with their words, largest first (ties in word order).
+    ///
+    /// ```
+    /// use gcatm::corpus::{Corpus, Vocab};
+    /// let v = Vocab::new(vec!["a".into(), "b".into(), "c".into()]).unwrap();
+    /// let c = Corpus::from_docs(&[vec![(0, 1.0), (1, 3.0), (2, 2.0)]], v).unwrap();
+    /// assert_eq!(c.top_words(0, 2), vec![("b", 3.0), ("c", 2.0)]);
+    /// ```
+    pub fn top_words(&self, d: usize, n: usize) -> Vec<(&str, f32)> {
+        let (ids, vals) = self.doc(d);
+        let mut words: Vec<(&str, f32)> = ids
+            .iter()
+            .zip(vals)
+            .map(|(&i, &v)| (self.vocab.word(i as usize), v))
+            .collect();
+        words.sort_by(|a, b| b.1.total_cmp(&a.1));
+        words.truncate(n);
+        words
+    }
+
     /// Sum of document `d`'s values (its token count for a count matrix).
     pub fn doc_len(&self, d: usize) -> f64 {
         self.doc(d).1.iter().map(|&v| v as f64).sum()

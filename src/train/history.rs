@@ -63,6 +63,43 @@ impl History {
             .collect()
     }
 
+    /// [`History::metric`] as chart points `(epoch, value)`.
+    pub fn curve(&self, metric: &str) -> Vec<(f64, f64)> {
+        points(self.metric(metric))
+    }
+
+    /// [`History::loss`] as chart points `(epoch, mean loss)`.
+    pub fn loss_curve(&self, name: &str) -> Vec<(f64, f64)> {
+        points(self.loss(name))
+    }
+
+    /// A loss per iteration as chart points `(iteration, loss)`: `loss_d` at every iteration,
+    /// `loss_g`, `loss_e` and `info_nce` at the generator's (every n_critic-th) ones.
+    ///
+    /// ```
+    /// use gcatm::train::{History, IterationLosses};
+    /// let it = |d, g| IterationLosses { loss_d: d, loss_g: g, ..Default::default() };
+    /// let h = History { iterations: vec![it(-0.5, None), it(-0.25, Some(0.5))], epochs: vec![] };
+    /// assert_eq!(h.iteration_curve("loss_d"), vec![(0.0, -0.5), (1.0, -0.25)]);
+    /// assert_eq!(h.iteration_curve("loss_g"), vec![(1.0, 0.5)]);
+    /// ```
+    pub fn iteration_curve(&self, name: &str) -> Vec<(f64, f64)> {
+        self.iterations
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| {
+                let v = match name {
+                    "loss_d" => Some(l.loss_d),
+                    "loss_g" => l.loss_g,
+                    "loss_e" => l.loss_e,
+                    "info_nce" => l.info_nce,
+                    _ => None,
+                };
+                v.map(|v| (i as f64, v as f64))
+            })
+            .collect()
+    }
+
     /// The epoch with the largest value of `metric`, and that value.
     pub fn best(&self, metric: &str) -> Option<(usize, f64)> {
         self.metric(metric)
@@ -89,4 +126,8 @@ impl History {
             })
             .collect()
     }
+}
+
+fn points(v: Vec<(usize, f64)>) -> Vec<(f64, f64)> {
+    v.into_iter().map(|(x, y)| (x as f64, y)).collect()
 }
