@@ -9,9 +9,10 @@
 #   NOTEBOOK_TIMEOUT    seconds one cell may take (default: 3600)
 #   NOTEBOOKS_REQUIRE_ENTRIES=1   also fail when an entry notebook 01..12 is missing
 #   NOTEBOOKS_NO_INSTALL=1        never install anything (fail if a tool is missing)
-#   NOTEBOOKS_JOBS      notebooks executed at once after the first (default 1). 2 was tried: the
-#                       second of two kernels started together failed at its `:dep` cell (their
-#                       shared evcxr cache, it seems), so CI runs them one at a time.
+#   NOTEBOOKS_JOBS      notebooks executed at once after the first (default 2: the cells compile on
+#                       one core each). Kernels started together failed at their `:dep` cell (their
+#                       shared evcxr cache, it seems), so each starts NOTEBOOKS_STAGGER seconds
+#                       (default 40) after the previous one.
 # Prints "ok"/"FAIL" per notebook, then "notebooks: N passed, M failed"; exits 1 on any failure.
 #
 # A notebook fails when nbconvert fails (compile error, or a panic: see init.evcxr below), when any
@@ -26,7 +27,8 @@ export GCATM_BUDGET=${GCATM_BUDGET:-smoke}
 export CANDLE_NUM_THREADS=${CANDLE_NUM_THREADS:-1}
 OUTDIR=${NOTEBOOKS_OUT:-target/executed-notebooks}
 TIMEOUT=${NOTEBOOK_TIMEOUT:-3600}
-JOBS=${NOTEBOOKS_JOBS:-1}
+JOBS=${NOTEBOOKS_JOBS:-2}
+STAGGER=${NOTEBOOKS_STAGGER:-40}
 INSTALL_ONLY=0
 if [ "${1:-}" = --install-only ]; then INSTALL_ONLY=1; shift; fi
 [ "$#" -gt 0 ] || set -- notebooks
@@ -127,7 +129,10 @@ for nb in "${notebooks[@]}"; do
   i=$((i+1))
   if reads_others "$nb"; then wait; fi
   ( run_one "$nb"; echo $? > "$STATUS/$i" ) &
-  if [ "$i" -eq 1 ] || reads_others "$nb"; then wait; fi
+  if [ "$i" -eq 1 ] || reads_others "$nb"; then wait
+  # Kernels started together collided at their :dep cell; one started STAGGER seconds after the
+  # other finds the dependencies compiled and cached.
+  elif [ "$JOBS" -gt 1 ]; then sleep "$STAGGER"; fi
   while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do sleep 1; done
 done
 wait

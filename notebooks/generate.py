@@ -152,13 +152,13 @@ gcatm::plot::LineChart::new(format!("entry {} (K = {}, {budget}): C_V", e.label,
 
 LOSSES = """
 // Per iteration: the critic every iteration, generator and encoder every n_critic-th one.
-let h = run.history();
+// (no `let` of a reference: evcxr keeps a cell's variables, and cannot keep borrowed ones)
 gcatm::plot::LineChart::new(format!("entry {}: training losses", e.label))
     .x_label("iteration")
     .y_label("loss")
-    .series("critic D", h.iteration_curve("loss_d"))
-    .series("generator G (adversarial)", h.iteration_curve("loss_g"))
-    .series("encoder E", h.iteration_curve("loss_e"))
+    .series("critic D", run.history().iteration_curve("loss_d"))
+    .series("generator G (adversarial)", run.history().iteration_curve("loss_g"))
+    .series("encoder E", run.history().iteration_curve("loss_e"))
     .legend(gcatm::plot::Legend::Below)
     .build()
     .expect("the loss chart")
@@ -776,9 +776,9 @@ gcatm::plot::coherence_curve("C_V", &[("walkthrough, K = 20", cv.clone())], true
 """),
     md("## 11. The charts of the losses"),
     code("""
-let h = trainer.history();
-gcatm::plot::losses(&[("critic D", h.iteration_curve("loss_d")), ("generator G (adversarial)", h.iteration_curve("loss_g")),
-                      ("encoder E", h.iteration_curve("loss_e"))], "iteration")
+gcatm::plot::losses(&[("critic D", trainer.history().iteration_curve("loss_d")),
+                      ("generator G (adversarial)", trainer.history().iteration_curve("loss_g")),
+                      ("encoder E", trainer.history().iteration_curve("loss_e"))], "iteration")
     .expect("the loss chart")
 """),
     code("""

@@ -328,7 +328,7 @@ static ENTRY_9B: Entry = Entry {
         1.0,
         0.5,
         "Follow-up of entry 9 with batch size 1024 (otherwise entry 9's settings); the log \
-         reports a maximum NPMI of 0.03013.",
+         reports a maximum of 0.03013 (it does not name the measure; read as NPMI).",
     )
 };
 
@@ -426,8 +426,8 @@ static ENTRIES: [Entry; 12] = [
             1.0,
             0.5,
             "Generator learning rate lr; temperature 0.5. A follow-up with batch size 1024 \
-             (log gc_atm/20news_clean_2021-08-24-23-21_topic100/) reached a maximum NPMI of \
-             0.03013: entry 9b.",
+             (log gc_atm/20news_clean_2021-08-24-23-21_topic100/) reached a maximum of 0.03013 \
+             (the log does not name the measure; read as NPMI): entry 9b.",
         )
     },
     e(

@@ -233,17 +233,28 @@ pub fn reading(history: &History, baselines: &Baselines) -> Vec<String> {
         format!("{:.1} standard deviations below the random floor", -z)
     };
     let mut out = vec![format!(
-        "The best NPMI {best:.3} at epoch {best_epoch} of {last_epoch} is {side}          ({:.3} ± {:.3} for K = {}).",
+        "The best NPMI {best:.3} at epoch {best_epoch} of {last_epoch} is {side} \
+         ({:.3} ± {:.3} for K = {}).",
         f.mean, f.std, baselines.topics
     )];
-    out.push(format!(
-        "It is {:.0} % of LDA's {:.3} at the same K (LDA's TD@25: {:.2}).",
-        100.0 * best / baselines.lda_npmi,
-        baselines.lda_npmi,
-        baselines.lda_td
-    ));
+    out.push(if best > 0.0 && baselines.lda_npmi > 0.0 {
+        format!(
+            "It is {:.0} % of LDA's {:.3} at the same K (LDA's TD@25: {:.2}).",
+            100.0 * best / baselines.lda_npmi,
+            baselines.lda_npmi,
+            baselines.lda_td
+        )
+    } else {
+        format!(
+            "LDA scores {:.3} at the same K (TD@25 {:.2}).",
+            baselines.lda_npmi, baselines.lda_td
+        )
+    });
     out.push(if last_epoch == best_epoch {
-        format!("NPMI peaked at the last evaluation (epoch {last_epoch}): it was still rising.")
+        format!(
+            "NPMI was highest at the last evaluation (epoch {last_epoch}), so a longer run may \
+             go higher."
+        )
     } else {
         format!(
             "At the last evaluation (epoch {last_epoch}) NPMI was {last:.3}, {:+.3} from its best.",
