@@ -176,6 +176,22 @@ gcatm::plot::LineChart::new(format!("entry {} (tau {}): InfoNCE", e.label, confi
     .expect("the InfoNCE chart")
 """
 
+TERMS = """
+gcatm::plot::LineChart::new(format!("entry {}: InfoNCE / |adversarial| in the generator's loss", e.label))
+    .x_label("epoch")
+    .y_label("ratio")
+    .series("InfoNCE / |G's adversarial term|", run.history().generator_term_ratio())
+    .legend(gcatm::plot::Legend::Below)
+    .build()
+    .expect("the ratio chart")
+"""
+
+SENSITIVITY = """
+let s = run.trainer.critic_sensitivity(8).expect("the critic's scores");
+println!("critic after {} epochs, mean score over {} documents: real pairs {:+.6}, shuffled pairs {:+.6}, difference {:+.6}",
+         run.trainer.epoch(), s.documents, s.real, s.shuffled, s.real - s.shuffled);
+"""
+
 INFONCE_NOTE = """
 let nce = run.history().loss("info_nce");
 if let (Some(first), Some(last)) = (nce.first(), nce.last()) {
@@ -421,6 +437,14 @@ def entry_notebook(x):
                 "the loss can exceed it by much)."),
              code(INFONCE),
              code(INFONCE_NOTE),
+             md("### The generator's two terms, and what the critic sees\nThe generator minimises the "
+                "adversarial term −mean D(fake) plus the InfoNCE term. Their ratio per epoch shows which one "
+                "drives it. The critic's weights are clipped to ±0.01, so its scores are small; the last cell "
+                "compares its mean score on real pairs (E(bow), bow) with the same θ paired with shuffled "
+                "documents: when the two are nearly equal, the critic cannot tell which document a θ came "
+                "from, and runs whose settings differ print nearly the same adversarial losses."),
+             code(TERMS),
+             code(SENSITIVITY),
              md("### Topics\nThe final networks' topics (top-10 words of G(one-hot(k)), BatchNorm in inference "
                 "mode) with each topic's NPMI, then the topics at the evaluation with the best NPMI."),
              code(TOPICS),

@@ -198,10 +198,25 @@ fn loading_into_another_vocabulary_names_the_file() {
     let err = load_checkpoint(&ckpt, &other.corpus, None)
         .err()
         .expect("a checkpoint for V = 60 must not load over V = 70");
+    // The run's idf (TF-IDF input, the default) holds its vocabulary size: state.json says it.
     let path = file_error_path(&err);
-    assert_eq!(path, ckpt.join("encoder.safetensors"));
+    assert_eq!(path, ckpt.join("state.json"));
     let msg = err.to_string();
-    assert!(msg.contains("encoder.safetensors"), "{msg}");
+    assert!(
+        msg.contains("state.json") && msg.contains("60 words") && msg.contains("has 70"),
+        "{msg}"
+    );
+    // With raw counts there is no idf: the encoder's weights are the first to disagree.
+    let counts = gcatm::train::TrainConfig {
+        input: gcatm::corpus::InputTransform::Counts,
+        ..config(Variant::MeanWeighted)
+    };
+    let mut t = Trainer::new(counts, &p.corpus).unwrap();
+    t.fit(1, |_, _| Ok(())).unwrap();
+    save_checkpoint(&t, &ckpt).unwrap();
+    let err = load_checkpoint(&ckpt, &other.corpus, None).err().unwrap();
+    assert_eq!(file_error_path(&err), ckpt.join("encoder.safetensors"));
+    assert!(err.to_string().contains("encoder.safetensors"));
 }
 
 #[test]

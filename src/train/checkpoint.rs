@@ -276,6 +276,20 @@ fn open(
     if let Some(d) = device {
         state.config.device = d.to_string();
     }
+    if let Some(idf) = &state.idf {
+        if idf.values().len() != train.vocab_size() {
+            return Err(TrainError::file(
+                &dir.join("state.json"),
+                format!(
+                    "the run was trained on {} words (its idf has {} values) but the corpus has \
+                     {}: does the corpus match the run?",
+                    idf.values().len(),
+                    idf.values().len(),
+                    train.vocab_size()
+                ),
+            ));
+        }
+    }
     let trainer = Trainer::with_idf(state.config.clone(), train, state.idf.clone())?;
     Ok((dir, state, trainer))
 }

@@ -100,6 +100,27 @@ impl History {
             .collect()
     }
 
+    /// Per epoch, the generator's InfoNCE term divided by the magnitude of its adversarial term
+    /// (`info_nce / |loss_g|`): how much more the contrastive term weighs in the generator's loss
+    /// (the clipped critic's scores are small, so the ratio starts in the hundreds). Epochs
+    /// without InfoNCE or with a zero adversarial term are left out.
+    ///
+    /// ```
+    /// use gcatm::train::{EpochRecord, History};
+    /// let r = EpochRecord { epoch: 1, loss_g: -0.02, info_nce: Some(6.0), ..Default::default() };
+    /// let h = History { iterations: vec![], epochs: vec![r] };
+    /// assert_eq!(h.generator_term_ratio(), vec![(1.0, 300.0)]);
+    /// ```
+    pub fn generator_term_ratio(&self) -> Vec<(f64, f64)> {
+        self.epochs
+            .iter()
+            .filter_map(|e| {
+                let nce = e.info_nce?;
+                (e.loss_g != 0.0).then(|| (e.epoch as f64, nce / e.loss_g.abs()))
+            })
+            .collect()
+    }
+
     /// The epoch with the largest value of `metric`, and that value.
     pub fn best(&self, metric: &str) -> Option<(usize, f64)> {
         self.metric(metric)

@@ -19,7 +19,7 @@ pub use history::{EpochRecord, History, IterationLosses};
 pub use run::{
     evaluation_metrics, train_to_dir, train_to_folder, write_atomic, write_json, RunSummary,
 };
-pub use trainer::{GeneratorLosses, Trainer};
+pub use trainer::{CriticSensitivity, GeneratorLosses, Trainer};
 
 use std::path::PathBuf;
 

@@ -21,6 +21,17 @@ struct Pending {
     docs: Vec<usize>,
 }
 
+/// What [`Trainer::critic_sensitivity`] measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CriticSensitivity {
+    /// Mean critic score of real pairs (E(bow), bow).
+    pub real: f64,
+    /// Mean critic score of the same theta with the batch's documents shuffled.
+    pub shuffled: f64,
+    /// Documents measured.
+    pub documents: usize,
+}
+
 /// The losses of a generator step.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GeneratorLosses {
@@ -485,6 +496,54 @@ impl Trainer {
             out.extend(t.to_vec2::<f32>()?);
         }
         Ok(out)
+    }
+
+    /// How much the critic tells real pairs from mismatched ones: the mean score D(E(bow), bow)
+    /// of the documents of the first `batches` batches of epoch 1, and the mean score of the same
+    /// theta paired with the batch's documents in a shuffled order (seeded), both with BatchNorm
+    /// in inference mode. A critic whose two means are nearly equal cannot see which document a
+    /// theta came from, so its gradients barely depend on the settings being compared.
+    ///
+    /// ```
+    /// use gcatm::corpus::PlantedCorpus;
+    /// use gcatm::train::{TrainConfig, Trainer};
+    /// let p = PlantedCorpus::builder().topics(3).docs(64).vocab_size(40).seed(0).build();
+    /// let cfg = TrainConfig { topics: 3, hidden: 16, batch_size: 16, device: "cpu".into(), ..TrainConfig::default() };
+    /// let trainer = Trainer::new(cfg, &p.corpus).unwrap();
+    /// let s = trainer.critic_sensitivity(2).unwrap();
+    /// assert!(s.real.is_finite() && s.shuffled.is_finite());
+    /// assert_eq!(s.documents, 32);
+    /// ```
+    pub fn critic_sensitivity(&self, batches: usize) -> Result<CriticSensitivity, TrainError> {
+        use rand::seq::SliceRandom;
+        use rand::SeedableRng;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(self.config.seed ^ 0x5eed);
+        let (mut real, mut shuffled, mut n) = (0f64, 0f64, 0usize);
+        for batch in self.batcher.epoch(1).take(batches) {
+            let batch = batch?;
+            let rows = batch.docs.len();
+            let theta = self.encoder.theta(self.bow(&batch), false)?;
+            let mut order: Vec<u32> = (0..rows as u32).collect();
+            order.shuffle(&mut rng);
+            let index = Tensor::from_vec(order, rows, &self.device)?;
+            let other = batch.bow.index_select(&index, 0)?;
+            let sum = |t: Tensor| -> Result<f64, TrainError> {
+                Ok(t.sum_all()?.to_scalar::<f32>()? as f64)
+            };
+            real += sum(self.critic.score(&theta, Bow::Dense(&batch.bow), false)?)?;
+            shuffled += sum(self.critic.score(&theta, Bow::Dense(&other), false)?)?;
+            n += rows;
+        }
+        if n == 0 {
+            return Err(TrainError::Config(
+                "no batch to measure the critic on".into(),
+            ));
+        }
+        Ok(CriticSensitivity {
+            real: real / n as f64,
+            shuffled: shuffled / n as f64,
+            documents: n,
+        })
     }
 
     /// The word distributions of the topics, G(one_hot(k)) with BatchNorm in inference mode (K x V).
