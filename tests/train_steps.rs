@@ -422,7 +422,8 @@ fn theta_and_topic_word_distributions() {
         assert_eq!(row.len(), 4);
         assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-5);
     }
-    let batch = gcatm::corpus::Batcher::new(&p.corpus, 100, &Device::Cpu)
+    // The encoder sees the run's input (TF-IDF with the run's idf, then L1).
+    let batch = gcatm::corpus::Batcher::new(&t.input(&p.corpus).unwrap(), 100, &Device::Cpu)
         .unwrap()
         .in_order()
         .epoch(0)
