@@ -887,22 +887,14 @@ entry 12 are left out). Within each section the log varied the generator's learn
 (lr for K ≥ 50, lr/100 for K ≤ 30), so a line mixes both.
 """),
     code("""
-let lda: Vec<(usize, f64)> = baselines.iter().map(|(k, b)| (*k, b.lda_npmi)).collect();
-let floor: Vec<(usize, f64)> = baselines.iter().map(|(k, b)| (*k, b.floor.mean)).collect();
-let chart = gcatm::plot::LineChart::new(format!("best NPMI against K ({budget} budget)"))
-    .x_label("number of topics K")
-    .y_label("NPMI")
-    .markers(true)
-    .legend(gcatm::plot::Legend::Below);
-let add = |c: gcatm::plot::LineChart, name: &str, v: Vec<(usize, f64)>| {
-    c.series(name, v.into_iter().map(|(k, y)| (k as f64, y)).collect())
-};
-let chart = add(chart, "section 1, hard label (entries 2-6)", reproduce::best_by_topics(&rows, &["2", "3", "4", "5", "6"]));
-let chart = add(chart, "section 2, mean-weighted (entries 7-11)", reproduce::best_by_topics(&rows, &["7", "8", "9", "10", "11"]));
-let chart = add(chart, "entry 1 (hard, tau 0.1, lr/100)", reproduce::best_by_topics(&rows, &["1"]));
-let chart = add(chart, "LDA", lda);
-let chart = add(chart, "random 10-word topics (mean)", floor);
-chart.build().expect("the NPMI-vs-K chart")
+gcatm::plot::npmi_vs_topics(&[
+    ("section 1, hard label (entries 2-6)", reproduce::best_by_topics(&rows, &["2", "3", "4", "5", "6"])),
+    ("section 2, mean-weighted (entries 7-11)", reproduce::best_by_topics(&rows, &["7", "8", "9", "10", "11"])),
+    ("entry 1 (hard, tau 0.1, lr/100)", reproduce::best_by_topics(&rows, &["1"])),
+    ("LDA", baselines.iter().map(|(k, b)| (*k, b.lda_npmi)).collect()),
+    ("random 10-word topics (mean)", baselines.iter().map(|(k, b)| (*k, b.floor.mean)).collect()),
+])
+.expect("the NPMI-vs-K chart")
 """),
     md("The log's own numbers (July 2021, hard label, τ = 0.1, generator lr/100; Palmetto over Wikipedia) "
        "are on another scale, so they get their own panel."),
@@ -930,9 +922,11 @@ Entry 12 is entry 11 (section 2, K = 50, τ = 0.5) with every learning rate at 1
 results were very poor.
 """),
     code("""
-let dir = |label: &str| rows.iter().find(|r| r.entry == label).expect("the entry's row").run_dir.clone();
-let h11 = reproduce::read_history(&dir("11")).expect("entry 11's history");
-let h12 = reproduce::read_history(&dir("12")).expect("entry 12's history");
+// (no closure kept in a variable: evcxr cannot keep one between cells)
+let h11 = reproduce::read_history(&rows.iter().find(|r| r.entry == "11").expect("entry 11's row").run_dir)
+    .expect("entry 11's history");
+let h12 = reproduce::read_history(&rows.iter().find(|r| r.entry == "12").expect("entry 12's row").run_dir)
+    .expect("entry 12's history");
 gcatm::plot::compare_runs("entry 11: lr 1e-4", &h11.curve("npmi"), "entry 12: lr 1e-6", &h12.curve("npmi"), "NPMI")
     .expect("the 1e-6 chart")
 """),
