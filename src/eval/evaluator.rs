@@ -202,15 +202,7 @@ impl Evaluator {
         generator: &Generator,
         encoder: &Encoder,
     ) -> Result<Evaluation, EvalError> {
-        let n = self.top_n.max(self.td_top_n);
-        let topics = topic_words(generator, &self.model_vocab, n)?;
-        let words: Vec<Vec<String>> = topics.into_iter().map(|t| t.words).collect();
-        let mut evaluation = self.evaluate_topics(&words)?;
-        if let Some((test, labels)) = &self.test {
-            let pred = encoder_assignments(encoder, test, self.batch_size)?;
-            evaluation.clustering = Some(clustering_scores(&pred, labels)?);
-        }
-        Ok(evaluation)
+        self.evaluate_networks(generator, encoder, None)
     }
 
     /// Evaluates a [`Trainer`]'s networks as [`Evaluator::evaluate`] does, with the test
@@ -229,20 +221,30 @@ impl Evaluator {
     /// assert_eq!(e.clustering.unwrap().docs, 60);
     /// ```
     pub fn evaluate_trainer(&self, trainer: &Trainer) -> Result<Evaluation, EvalError> {
+        self.evaluate_networks(&trainer.generator, &trainer.encoder, trainer.idf())
+    }
+
+    /// [`Evaluator::evaluate`], the test documents weighted with `idf` first when given.
+    fn evaluate_networks(
+        &self,
+        generator: &Generator,
+        encoder: &Encoder,
+        idf: Option<&crate::corpus::Idf>,
+    ) -> Result<Evaluation, EvalError> {
         let n = self.top_n.max(self.td_top_n);
-        let topics = topic_words(&trainer.generator, &self.model_vocab, n)?;
+        let topics = topic_words(generator, &self.model_vocab, n)?;
         let words: Vec<Vec<String>> = topics.into_iter().map(|t| t.words).collect();
         let mut evaluation = self.evaluate_topics(&words)?;
         if let Some((test, labels)) = &self.test {
             let weighted;
-            let test = match trainer.idf() {
+            let test = match idf {
                 Some(idf) => {
                     weighted = idf.apply(test)?;
                     &weighted
                 }
                 None => test,
             };
-            let pred = encoder_assignments(&trainer.encoder, test, self.batch_size)?;
+            let pred = encoder_assignments(encoder, test, self.batch_size)?;
             evaluation.clustering = Some(clustering_scores(&pred, labels)?);
         }
         Ok(evaluation)
