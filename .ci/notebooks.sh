@@ -77,6 +77,22 @@ printf ':cache 4096\n:preserve_vars_on_panic 0\n' > "$EVCXR_CONFIG_DIR/init.evcx
 # the notebooks have been verified with. Whether mold speeds the cells up here is not measured yet.
 printf ':linker system\n' >> "$EVCXR_CONFIG_DIR/init.evcxr"
 export TMPDIR="$SCRATCH/tmp"
+# The crate itself: cargo compiles a path dependency incrementally, and evcxr's cache skips
+# incremental builds, so each kernel compiled gcatm again (47 s a notebook alone on 2 cores, 141 s
+# with a second notebook and the CUDA check beside it). A cargo config above the kernels' build
+# folders (they live in TMPDIR) builds it non-incrementally: the first kernel caches it and the
+# others reuse it. evcxr keys its cache on rustc's command line
+# only, which does not change with the source, so entries from an earlier checkout go first.
+mkdir -p "$SCRATCH/tmp/.cargo"
+printf '[profile.dev.package.gcatm]\nincremental = false\n' > "$SCRATCH/tmp/.cargo/config.toml"
+python3 - <<'PY'
+import os, pathlib, shutil
+cache = pathlib.Path(os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache") / "evcxr"
+for meta in cache.glob("*/meta"):
+    args = meta.read_text().split("\n")
+    if any(a == "--crate-name" and b == "gcatm" for a, b in zip(args, args[1:])):
+        shutil.rmtree(meta.parent)
+PY
 
 # --- checks on an executed notebook ---------------------------------------------------------------
 has_stderr() {
