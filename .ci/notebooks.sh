@@ -15,7 +15,8 @@
 #                       (default 40) after the previous one.
 # Prints "ok"/"FAIL" per notebook, then "notebooks: N passed, M failed"; exits 1 on any failure.
 #
-# A notebook fails when nbconvert fails (compile error, or a panic: see init.evcxr below), when any
+# A notebook fails when nbconvert fails (a dead kernel, a timeout), when a cell has an error output
+# (a compile error, or a panic: see init.evcxr below; its message is printed), when any
 # cell wrote to stderr (an error returned with `?` only prints there), or, for an entry notebook
 # (name starting 01..12), when no cell produced an image/svg+xml output (its chart went missing).
 set -uo pipefail
@@ -95,6 +96,24 @@ for meta in cache.glob("*/meta"):
 PY
 
 # --- checks on an executed notebook ---------------------------------------------------------------
+# Prints every error output (evcxr sends a compile error, a panic or a failed command as one; its
+# execute reply carries no message) with its cell's first line; exits 1 when there is one.
+has_errors() {
+  python3 - "$1" <<'PY'
+import json, re, sys
+nb = json.load(open(sys.argv[1]))
+bad = 0
+for i, c in enumerate(nb["cells"]):
+    for o in c.get("outputs", []):
+        if o.get("output_type") == "error":
+            bad += 1
+            src = "".join(c.get("source", "")).strip().splitlines()
+            print(f"      cell {i} ({src[0][:70] if src else ''}): {o.get('ename')}: {o.get('evalue')}")
+            for line in o.get("traceback", [])[:15]:
+                print("        " + re.sub(r"\x1b\[[0-9;]*m", "", line))
+sys.exit(1 if bad else 0)
+PY
+}
 has_stderr() {
   python3 -c 'import json,sys; nb=json.load(open(sys.argv[1])); sys.exit(0 if any(o.get("name")=="stderr" for c in nb["cells"] for o in c.get("outputs",[])) else 1)' "$1"
 }
@@ -117,9 +136,15 @@ run_one() {
   local nb=$1 out res start
   out="$OUTDIR/$(dirname "$nb")"; mkdir -p "$out"; res="$out/$(basename "$nb")"
   start=$(date +%s)
+  # allow_errors: the executed notebook is written even when a cell fails, so that its error
+  # output (the message nbconvert's own report leaves out) can be shown; has_errors fails it.
   if ! python3 -m jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout="$TIMEOUT" \
-       --ExecutePreprocessor.kernel_name=rust --output-dir "$out" "$nb" >"$res.log" 2>&1; then
-    echo "FAIL  $nb ($(( $(date +%s) - start ))s)"; grep -A12 'CellExecutionError' "$res.log" | head -20
+       --ExecutePreprocessor.allow_errors=True --ExecutePreprocessor.kernel_name=rust \
+       --output-dir "$out" "$nb" >"$res.log" 2>&1; then
+    echo "FAIL  $nb ($(( $(date +%s) - start ))s)"; tail -n 20 "$res.log"
+    return 1
+  elif ! errors=$(has_errors "$res"); then
+    echo "FAIL  $nb ($(( $(date +%s) - start ))s): a cell failed"; echo "$errors"
     return 1
   elif has_stderr "$res"; then
     echo "FAIL  $nb: a cell wrote to stderr (e.g. an error returned with ?)"; return 1
