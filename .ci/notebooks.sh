@@ -9,10 +9,12 @@
 #   NOTEBOOK_TIMEOUT    seconds one cell may take (default: 3600)
 #   NOTEBOOKS_REQUIRE_ENTRIES=1   also fail when an entry notebook 01..12 is missing
 #   NOTEBOOKS_NO_INSTALL=1        never install anything (fail if a tool is missing)
-#   NOTEBOOKS_JOBS      notebooks executed at once after the first (default 2: the cells compile on
-#                       one core each). Kernels started together failed at their `:dep` cell (their
-#                       shared evcxr cache, it seems), so each starts NOTEBOOKS_STAGGER seconds
-#                       (default 40) after the previous one.
+#   NOTEBOOKS_JOBS      notebooks executed at once after the first (default 1). Two kernels at once
+#                       race on evcxr's shared compiler cache: a kernel rewrites an entry's hit
+#                       counter (truncate, then write) while another reads it, and the reader's build
+#                       fails ("Failed to wrap rustc: cannot parse integer from empty string"; seen in
+#                       a cold CI run, notebooks 01, 03, 04, 05). With more than one, each kernel
+#                       starts NOTEBOOKS_STAGGER seconds (default 40) after the previous one.
 # Prints "ok"/"FAIL" per notebook, then "notebooks: N passed, M failed"; exits 1 on any failure.
 #
 # A notebook fails when nbconvert fails (a dead kernel, a timeout), when a cell has an error output
@@ -28,7 +30,7 @@ export GCATM_BUDGET=${GCATM_BUDGET:-smoke}
 export CANDLE_NUM_THREADS=${CANDLE_NUM_THREADS:-1}
 OUTDIR=${NOTEBOOKS_OUT:-target/executed-notebooks}
 TIMEOUT=${NOTEBOOK_TIMEOUT:-3600}
-JOBS=${NOTEBOOKS_JOBS:-2}
+JOBS=${NOTEBOOKS_JOBS:-1}
 STAGGER=${NOTEBOOKS_STAGGER:-40}
 INSTALL_ONLY=0
 if [ "${1:-}" = --install-only ]; then INSTALL_ONLY=1; shift; fi

@@ -131,15 +131,14 @@ gcatm::plot::coherence_vs_baselines(
 """
 
 TD_CURVE = """
-gcatm::plot::LineChart::new(format!("entry {} (K = {}, {budget}): topic diversity", e.label, e.topics))
-    .x_label("epoch")
-    .y_label("TD@25")
-    .series(format!("entry {}", e.label), run.history().curve("td"))
-    .reference(format!("LDA, K = {}: {:.3}", e.topics, baselines.lda_td), baselines.lda_td)
-    .y_range(0.0, 1.0)
-    .legend(gcatm::plot::Legend::Below)
-    .build()
-    .expect("the TD chart")
+gcatm::plot::npmi_and_td(
+    &format!("entry {} ({}, K = {}, {budget})", e.label, config.variant, e.topics),
+    run.history().curve("npmi"),
+    run.history().curve("td"),
+    Some((baselines.floor.mean, baselines.floor.std)),
+    Some((baselines.lda_npmi, baselines.lda_td)),
+)
+.expect("the NPMI and TD chart")
 """
 
 CV_CURVE = """
@@ -422,11 +421,14 @@ def entry_notebook(x):
              md("Training, evaluated every `eval_every` epochs of the budget; one line per epoch."),
              code(TRAIN),
              md("### Coherence over training\nNPMI at each evaluation beside the random floor (the band: mean ± "
-                "one standard deviation) and LDA (dashed); the best point (the checkpoint the log kept) is "
-                "ringed and given in the legend."),
+                "one standard deviation) and LDA (dashed); the first point, epoch 0, is the networks as "
+                "initialised, before any step. The best point (the checkpoint the log kept) is ringed and "
+                "given in the legend."),
              code(NPMI_CURVE),
-             md("### Topic diversity\nTD@25, the share of distinct words among all topics' top 25, on a fixed "
-                "0–1 scale, beside LDA's."),
+             md("### Coherence and diversity together\nNPMI and TD@25 (the share of distinct words among all "
+                "topics' top 25) at each evaluation on one fixed 0–1 scale, with LDA's two values (dashed) and "
+                "the random floor of NPMI (the band): a run whose NPMI climbs while its TD falls is "
+                "converging on a few repeated topics."),
              code(TD_CURVE),
              md("C_V, the other coherence measured (the log's pictures showed C_A, C_P and NPMI from Palmetto)."),
              code(CV_CURVE),
@@ -752,6 +754,71 @@ println!("InfoNCE = {:.4} (tau = {}); chance level log(2B - 1) = {:.4}",
              pair.documents.dims(), pair.topics.dims(), nce.to_scalar::<f32>().expect("scalar"));
 }
 """),
+    md("### InfoNCE by hand\nThe same loss on B = 3 prior draws, computed here from its parts: the 2B × 2B "
+       "matrix of scaled cosine similarities `s = z zᵀ / τ` of the stacked rows z = [documents; topic "
+       "embeddings] (`gcatm::loss::info_nce_parts`), each row's positive (its partner B rows away, in "
+       "brackets), and each row's loss `−s[r][partner] + ln Σ_{c≠r} exp s[r][c]` summed by hand below. "
+       "(The generator runs here with BatchNorm in inference mode; training uses batch statistics.)"),
+    code("""
+{
+    let device = trainer.device().clone();
+    let tau = trainer.config().temperature;
+    let mut prior = gcatm::model::DirichletPrior::symmetric(config.topics, 1.0 / config.topics as f64, 5)
+        .expect("the prior");
+    let theta = prior.sample(3, &device).expect("prior draws");
+    let out = trainer.generator.forward_with_hidden(&theta, false).expect("G(theta)");
+    let pair = trainer.generator.contrastive_pair(&theta, &out).expect("pair").expect("a contrastive variant");
+    let parts = gcatm::loss::info_nce_parts(&pair.documents, &pair.topics, tau).expect("the parts");
+    let s = parts.similarity.to_vec2::<f32>().expect("values");
+    let rows = parts.row_loss.to_vec1::<f32>().expect("values");
+    println!("rows 0-2: documents (projection of h); rows 3-5: their topic embeddings; tau = {tau}");
+    let mut by_hand = Vec::new();
+    for (r, row) in s.iter().enumerate() {
+        let p = parts.partner[r];
+        let others: f64 = (0..row.len()).filter(|&c| c != r).map(|c| (row[c] as f64).exp()).sum();
+        let loss = -(row[p] as f64) + others.ln();
+        by_hand.push(loss);
+        let cells: Vec<String> = row.iter().enumerate().map(|(c, v)| {
+            if c == r { "     -   ".to_string() } else if c == p { format!(" [{v:+.3}] ") } else { format!("  {v:+.3}  ") }
+        }).collect();
+        println!("row {r}: {}  loss by hand {loss:.4} (info_nce_parts {:.4})", cells.join(""), rows[r]);
+    }
+    let mean = by_hand.iter().sum::<f64>() / by_hand.len() as f64;
+    let nce = gcatm::loss::info_nce(&pair.documents, &pair.topics, tau).expect("InfoNCE")
+        .to_scalar::<f32>().expect("scalar");
+    println!("mean of the {} rows by hand: {mean:.5}; gcatm::loss::info_nce: {nce:.5}; ln(2B - 1) = {:.5}",
+             by_hand.len(), ((by_hand.len() - 1) as f64).ln());
+    assert!((mean - nce as f64).abs() < 1e-4, "the hand computation disagrees with info_nce");
+}
+"""),
+    md("### The two label embeddings of the log\nSection 1 of the log embeds a generated document's topic as "
+       "the row of its most probable topic (`hard`: T[argmax θ]); section 2 as the θ-weighted mean of "
+       "all rows (`mean`: θ T). Two trainers that differ only in this setting get, from the same seed, "
+       "the same generator parameters and topic table T, so their topic sides can be compared on the "
+       "same prior draws: the cosine between them is near 1 when θ is concentrated on one topic and "
+       "lower when it is spread."),
+    code("""
+{
+    let hard = Trainer::new(TrainConfig { variant: Variant::Hard, ..config.clone() }, &data.train)
+        .expect("a valid configuration");
+    let mean = Trainer::new(config.clone(), &data.train).expect("a valid configuration");
+    let device = mean.device().clone();
+    let mut prior = gcatm::model::DirichletPrior::symmetric(config.topics, 1.0 / config.topics as f64, 9)
+        .expect("the prior");
+    let theta = prior.sample(6, &device).expect("prior draws");
+    let side = |t: &Trainer| {
+        let out = t.generator.forward_with_hidden(&theta, false).expect("G(theta)");
+        let pair = t.generator.contrastive_pair(&theta, &out).expect("pair").expect("a contrastive variant");
+        gcatm::loss::l2_normalize(&pair.topics).expect("normalised").to_vec2::<f32>().expect("values")
+    };
+    let (h, m) = (side(&hard), side(&mean));
+    for (i, row) in theta.to_vec2::<f32>().expect("values").iter().enumerate() {
+        let (k, top) = row.iter().enumerate().fold((0, 0f32), |b, (k, &v)| if v > b.1 { (k, v) } else { b });
+        let cos: f32 = h[i].iter().zip(&m[i]).map(|(a, b)| a * b).sum();
+        println!("draw {i}: argmax theta = topic {k:>2} (theta = {top:.3}); cosine(hard, mean) = {cos:.3}");
+    }
+}
+"""),
     md("## 7. One encoder step\n`loss_E = mean D(E(bow), bow)`: the encoder moves its θ towards what the critic "
        "scores as generated."),
     code("""
@@ -768,6 +835,11 @@ let mut trainer = in_this_cell(trainer, &data);
 let evaluator = data.evaluator().expect("the evaluator");
 let mut npmi: Vec<(f64, f64)> = Vec::new();
 let mut cv: Vec<(f64, f64)> = Vec::new();
+// Epoch 0: the networks before the fit (after the single steps above), the curves' first point.
+let ev0 = evaluator.evaluate_trainer(&trainer).expect("evaluation");
+npmi.push((0.0, ev0.npmi.mean));
+cv.push((0.0, ev0.cv.as_ref().map_or(f64::NAN, |s| s.mean)));
+println!("epoch  0: NPMI {:.4} TD {:.3}", ev0.npmi.mean, ev0.td);
 // A short fit: at most 20 epochs whatever the budget (the entry notebooks train longer).
 trainer.fit(budget.epochs().min(20), |t, r| {
     let ev = evaluator.evaluate_trainer(t).expect("evaluation");
@@ -777,6 +849,27 @@ trainer.fit(budget.epochs().min(20), |t, r| {
              r.epoch, r.seconds, r.loss_d, r.loss_g, r.loss_e, r.info_nce.unwrap_or(f64::NAN), ev.npmi.mean, ev.td);
     Ok(())
 }).expect("training");
+"""),
+    md("### The n_critic schedule\nWhich networks took a step in each iteration, read back from the "
+       "trainer's history: the critic at every iteration, the generator and the encoder at every "
+       "n_critic-th one of each epoch (iterations 0, n_critic, 2·n_critic, …, counted from each epoch's "
+       "start), as in the log's loop."),
+    code("""
+{
+    let n_critic = trainer.config().n_critic;
+    let per_epoch = trainer.batcher().n_batches();
+    let its = &trainer.history().iterations;
+    println!("n_critic = {n_critic}, {per_epoch} iterations an epoch");
+    for (epoch, chunk) in its.chunks(per_epoch).take(2).enumerate() {
+        let steps: Vec<&str> = chunk.iter().take(11)
+            .map(|l| if l.loss_g.is_some() { "D+G+E" } else { "D" }).collect();
+        let more = if chunk.len() > 11 { " ..." } else { "" };
+        println!("epoch {}: {}{more}", epoch + 1, steps.join(" "));
+    }
+    let g = its.iter().filter(|l| l.loss_g.is_some()).count();
+    println!("over the whole run: {} critic steps, {g} generator and encoder steps ({:.2} per critic step)",
+             its.len(), g as f64 / its.len() as f64);
+}
 """),
     md("## 9. The topics\nTopic k's words are the top entries of G(one-hot(k)), BatchNorm in inference mode; "
        "each with its NPMI."),

@@ -46,7 +46,8 @@ pub fn l2_normalize(x: &Tensor) -> Result<Tensor> {
 ///
 /// Rows are L2-normalised; `z = [z_i; z_j]` (`2B x d`), `s = z z^T / tau`. Row `r`'s positive is
 /// its partner `r ± B`; the candidates are the other `2B - 1` rows (the diagonal is excluded).
-/// The loss is the mean over the `2B` rows of `-log softmax(s_r)[partner]`.
+/// The loss is the mean over the `2B` rows of `-log softmax(s_r)[partner]` (the rows of
+/// [`info_nce_parts`]).
 ///
 /// When all rows are the same vector every candidate scores `1/tau`, so the loss is exactly
 /// `ln(2B - 1)`, chance level.
@@ -58,6 +59,36 @@ pub fn l2_normalize(x: &Tensor) -> Result<Tensor> {
 /// assert!((l - 7f32.ln()).abs() < 1e-5);
 /// ```
 pub fn info_nce(z_i: &Tensor, z_j: &Tensor, temperature: f64) -> Result<Tensor> {
+    info_nce_parts(z_i, z_j, temperature)?.row_loss.mean_all()
+}
+
+/// The pieces of [`info_nce`] for one batch, to look at: what the loss compares and how much each
+/// row contributes.
+#[derive(Debug, Clone)]
+pub struct InfoNceParts {
+    /// `s = z z^T / tau` (`2B x 2B`) for the stacked, L2-normalised rows `z = [z_i; z_j]`, with
+    /// the diagonal (a row against itself, never a candidate) as computed.
+    pub similarity: Tensor,
+    /// Each row's positive: `partner[r] = (r + B) mod 2B`.
+    pub partner: Vec<usize>,
+    /// Each row's loss `-log softmax(s_r)[partner[r]]` over the `2B - 1` other rows (`2B`).
+    pub row_loss: Tensor,
+}
+
+/// The similarity matrix, the positives and the per-row losses of [`info_nce`]; the loss is the
+/// mean of `row_loss`. Errors when the sides differ in rows or have fewer than 2.
+///
+/// ```
+/// use candle_core::{Device, Tensor};
+/// let z_i = Tensor::new(&[[1f32, 0.0], [0.0, 1.0]], &Device::Cpu).unwrap();
+/// let parts = gcatm::loss::info_nce_parts(&z_i, &z_i, 1.0).unwrap();
+/// assert_eq!(parts.partner, vec![2, 3, 0, 1]);
+/// // Row 0's candidates score 0 (row 1), 1 (row 2, its partner) and 0 (row 3).
+/// let want = -(1f32.exp() / (2.0 + 1f32.exp())).ln();
+/// let rows = parts.row_loss.to_vec1::<f32>().unwrap();
+/// assert!((rows[0] - want).abs() < 1e-6);
+/// ```
+pub fn info_nce_parts(z_i: &Tensor, z_j: &Tensor, temperature: f64) -> Result<InfoNceParts> {
     let (b, _d) = z_i.dims2()?;
     if z_j.dims2()?.0 != b {
         candle_core::bail!("info_nce: {} rows against {} rows", b, z_j.dims2()?.0);
@@ -66,15 +97,20 @@ pub fn info_nce(z_i: &Tensor, z_j: &Tensor, temperature: f64) -> Result<Tensor> 
         candle_core::bail!("info_nce needs at least 2 rows per side, got {b}");
     }
     let z = Tensor::cat(&[l2_normalize(z_i)?, l2_normalize(z_j)?], 0)?;
-    let s = (z.matmul(&z.t()?)? / temperature)?;
+    let similarity = (z.matmul(&z.t()?)? / temperature)?;
     let n = 2 * b;
     // A large finite negative on the diagonal: exp() gives exactly 0 and no inf enters the graph.
-    let mask = diagonal_mask(n, s.device())?.to_dtype(s.dtype())?;
-    let s = (s + mask)?;
-    let log_p = candle_nn::ops::log_softmax(&s, D::Minus1)?;
-    let partner: Vec<u32> = (0..n).map(|r| ((r + b) % n) as u32).collect();
-    let partner = Tensor::from_vec(partner, (n, 1), s.device())?;
-    log_p.gather(&partner, 1)?.mean_all()?.neg()
+    let mask = diagonal_mask(n, similarity.device())?.to_dtype(similarity.dtype())?;
+    let log_p = candle_nn::ops::log_softmax(&(&similarity + mask)?, D::Minus1)?;
+    let partner: Vec<usize> = (0..n).map(|r| (r + b) % n).collect();
+    let index: Vec<u32> = partner.iter().map(|&p| p as u32).collect();
+    let index = Tensor::from_vec(index, (n, 1), similarity.device())?;
+    let row_loss = log_p.gather(&index, 1)?.squeeze(1)?.neg()?;
+    Ok(InfoNceParts {
+        similarity,
+        partner,
+        row_loss,
+    })
 }
 
 fn diagonal_mask(n: usize, device: &Device) -> Result<Tensor> {

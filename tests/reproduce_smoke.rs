@@ -42,8 +42,12 @@ fn check_run_folder(dir: &Path) {
     for d in ["checkpoint", "best"] {
         assert!(dir.join(d).is_dir(), "{} is missing", dir.join(d).display());
     }
+    // The evaluation before training (epoch 0), then one line per epoch.
     let history = std::fs::read_to_string(dir.join("history.jsonl")).unwrap();
-    assert_eq!(history.lines().count(), Budget::Smoke.epochs());
+    assert_eq!(history.lines().count(), Budget::Smoke.epochs() + 1);
+    let first: serde_json::Value = serde_json::from_str(history.lines().next().unwrap()).unwrap();
+    assert_eq!(first["epoch"], 0);
+    assert!(first["npmi"].as_f64().is_some_and(f64::is_finite));
 }
 
 fn check_keys(value: &serde_json::Value) {

@@ -186,3 +186,51 @@ pub fn coherence_vs_baselines<S: AsRef<str>>(
 fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
+
+/// NPMI and topic diversity over epochs on one chart (both on 0–1): how coherence and diversity
+/// move together, as in a collapse where NPMI climbs while TD falls. `floor` is the random-topic
+/// NPMI (mean, sd; a band) and `lda` the LDA baseline's NPMI and TD at the same K (two dashed
+/// lines). The y range is 0 (or below, for negative NPMI, in steps of 0.05) to 1.
+///
+/// ```
+/// let npmi = vec![(0.0, 0.04), (10.0, 0.12), (20.0, 0.15)];
+/// let td = vec![(0.0, 0.6), (10.0, 0.3), (20.0, 0.2)];
+/// let fig = gcatm::plot::npmi_and_td("entry 7", npmi, td, Some((0.05, 0.016)), Some((0.2, 0.67))).unwrap();
+/// assert!(fig.svg().contains("TD@25"));
+/// assert_eq!(fig.chart().y_range, Some((0.0, 1.0)));
+/// ```
+pub fn npmi_and_td(
+    title: &str,
+    npmi: Vec<(f64, f64)>,
+    td: Vec<(f64, f64)>,
+    floor: Option<(f64, f64)>,
+    lda: Option<(f64, f64)>,
+) -> Result<Figure, PlotError> {
+    let lo = npmi
+        .iter()
+        .map(|p| p.1)
+        .chain(floor.map(|(m, s)| m - s))
+        .filter(|y| y.is_finite())
+        .fold(0.0f64, f64::min);
+    let lo = round2((lo / 0.05 + 1e-9).floor() * 0.05);
+    let mut chart = LineChart::new(format!("{title}: NPMI and topic diversity"))
+        .x_label("epoch")
+        .y_label("NPMI (top 10) / TD@25")
+        .markers(true)
+        .legend(Legend::Below)
+        .series("NPMI", npmi)
+        .series("TD@25", td);
+    if let Some((mean, sd)) = floor {
+        chart = chart.band(
+            format!("random 10-word topics, NPMI (mean ± sd: {mean:.3} ± {sd:.3})"),
+            mean - sd,
+            mean + sd,
+        );
+    }
+    if let Some((lda_npmi, lda_td)) = lda {
+        chart = chart
+            .reference(format!("LDA NPMI: {lda_npmi:.3}"), lda_npmi)
+            .reference(format!("LDA TD@25: {lda_td:.3}"), lda_td);
+    }
+    chart.y_range(lo, 1.0).build()
+}

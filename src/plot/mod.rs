@@ -31,7 +31,8 @@ mod figure;
 mod table;
 
 pub use charts::{
-    coherence_curve, coherence_vs_baselines, compare_runs, info_nce, losses, npmi_vs_topics,
+    coherence_curve, coherence_vs_baselines, compare_runs, info_nce, losses, npmi_and_td,
+    npmi_vs_topics,
 };
 pub use figure::{Band, Figure, Legend, LineChart, Reference, Series};
 pub use table::{topic_table, TopicTable};

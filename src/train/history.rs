@@ -18,7 +18,8 @@ pub struct IterationLosses {
 /// One epoch: mean losses, its time, and the evaluation metrics when it was evaluated.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct EpochRecord {
-    /// The epoch number, from 1.
+    /// The epoch number, from 1; 0 for the evaluation before training (a record with metrics
+    /// and topics only: its losses and seconds are 0 and no loss curve shows them).
     pub epoch: usize,
     /// Mean critic loss.
     pub loss_d: f64,
@@ -50,7 +51,7 @@ pub struct EpochRecord {
 pub struct History {
     /// One entry per iteration, in order.
     pub iterations: Vec<IterationLosses>,
-    /// One entry per epoch, in order.
+    /// One entry per epoch, in order (after the epoch-0 evaluation, when the run made one).
     pub epochs: Vec<EpochRecord>,
 }
 
@@ -114,6 +115,7 @@ impl History {
     pub fn generator_term_ratio(&self) -> Vec<(f64, f64)> {
         self.epochs
             .iter()
+            .filter(|e| e.epoch > 0)
             .filter_map(|e| {
                 let nce = e.info_nce?;
                 (e.loss_g != 0.0).then(|| (e.epoch as f64, nce / e.loss_g.abs()))
@@ -135,6 +137,7 @@ impl History {
     pub fn loss(&self, name: &str) -> Vec<(usize, f64)> {
         self.epochs
             .iter()
+            .filter(|e| e.epoch > 0)
             .filter_map(|e| {
                 let v = match name {
                     "loss_d" => Some(e.loss_d),

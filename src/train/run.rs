@@ -80,7 +80,8 @@ where
 /// before training, as `gcatm train` and [`crate::reproduce::run_entry`] do). It writes:
 /// - `config.json` — the [`super::TrainConfig`];
 /// - `history.jsonl` — one JSON object per epoch ([`EpochRecord`]: `epoch`, `loss_d`, `loss_g`,
-///   `loss_e`, `info_nce`, `seconds`, and `npmi`, `td`, ... on evaluated epochs);
+///   `loss_e`, `info_nce`, `seconds`, and `npmi`, `td`, ... on evaluated epochs), after the
+///   epoch-0 evaluation when there is one;
 /// - `topics.txt` — one topic per line, its top-10 words space-separated;
 /// - `metrics.json` — a [`RunSummary`];
 /// - `checkpoint/` — the latest checkpoint ([`super::save_checkpoint`], every evaluation and at
@@ -88,10 +89,11 @@ where
 /// - `best/` — the weights with the best NPMI, as the log kept them ([`super::save_weights`]:
 ///   encoder and generator, for evaluation only).
 ///
-/// With an `evaluator` the networks are scored every `eval_every` epochs and at the end. A
-/// folder that already holds a run continues it (its history is rewritten from the trainer's, so
-/// a resumed run has no duplicated lines). `on_epoch` sees every record (a CLI shows progress
-/// with it).
+/// With an `evaluator` (and `eval_every` > 0) the networks are scored before the first epoch (a
+/// record with `epoch` 0, metrics and topics but no losses: the first point of every curve),
+/// every `eval_every` epochs and at the end. A folder that already holds a run continues it (its
+/// history is rewritten from the trainer's, so a resumed run has no duplicated lines).
+/// `on_epoch` sees every trained epoch's record (a CLI shows progress with it).
 ///
 /// When a loss diverges the error is returned and the last good checkpoint stays. When a file
 /// cannot be written (a full disk, a removed folder) the error is a [`TrainError::Save`] naming
@@ -139,6 +141,34 @@ where
     let eval_every = trainer.config().eval_every;
     let mut best = trainer.history().best("npmi");
     let mut last_eval: Option<Evaluation> = None;
+    // Epoch 0: the networks as initialised, the first point of every curve (what training moved
+    // away from). Only for a run that starts here; a resumed run has it in its history already.
+    if let (Some(ev), true) = (
+        evaluator,
+        eval_every > 0 && trainer.history().epochs.is_empty(),
+    ) {
+        let e = ev
+            .evaluate_trainer(trainer)
+            .map_err(|e| TrainError::file(folder.path(), format!("evaluation failed: {e}")))?;
+        let record = EpochRecord {
+            epoch: 0,
+            metrics: evaluation_metrics(&e),
+            topics: Some(top_words(&e.topics)),
+            ..EpochRecord::default()
+        };
+        trainer.history_mut().epochs.push(record.clone());
+        if !e.npmi.mean.is_nan() {
+            best = Some((0, e.npmi.mean));
+            super::checkpoint::save(trainer, &folder.best(), true)?;
+        }
+        write_topics(&folder.topics(), &e.topics).map_err(saving)?;
+        lines.push_str(
+            &serde_json::to_string(&record).map_err(|e| TrainError::file(&history_path, e))?,
+        );
+        lines.push('\n');
+        write_atomic(&history_path, lines.as_bytes()).map_err(saving)?;
+        last_eval = Some(e);
+    }
     while trainer.epoch() < epochs {
         let mut record = trainer.train_epoch()?;
         let due = eval_every > 0 && record.epoch % eval_every == 0;
@@ -147,12 +177,7 @@ where
                 .evaluate_trainer(trainer)
                 .map_err(|e| TrainError::file(folder.path(), format!("evaluation failed: {e}")))?;
             record.metrics = evaluation_metrics(&e);
-            record.topics = Some(
-                e.topics
-                    .iter()
-                    .map(|t| t.iter().take(10).cloned().collect())
-                    .collect(),
-            );
+            record.topics = Some(top_words(&e.topics));
             if let Some(last) = trainer.history_mut().epochs.last_mut() {
                 last.metrics = record.metrics.clone();
                 last.topics = record.topics.clone();
@@ -183,7 +208,10 @@ where
         let words: Vec<Vec<String>> = words.into_iter().map(|t| t.words).collect();
         write_topics(&folder.topics(), &words).map_err(saving)?;
     }
-    let mut secs: Vec<f64> = trainer.history().epochs.iter().map(|e| e.seconds).collect();
+    let mut secs: Vec<f64> = (trainer.history().epochs.iter())
+        .filter(|e| e.epoch > 0)
+        .map(|e| e.seconds)
+        .collect();
     secs.sort_by(f64::total_cmp);
     let summary = RunSummary {
         epochs: trainer.epoch(),
@@ -195,6 +223,14 @@ where
     };
     write_json(&folder.metrics(), &summary).map_err(saving)?;
     Ok(summary)
+}
+
+/// The top 10 words of each topic, as the history keeps them.
+fn top_words(topics: &[Vec<String>]) -> Vec<Vec<String>> {
+    topics
+        .iter()
+        .map(|t| t.iter().take(10).cloned().collect())
+        .collect()
 }
 
 fn write_topics(path: &Path, topics: &[Vec<String>]) -> Result<(), TrainError> {
