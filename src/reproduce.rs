@@ -774,8 +774,9 @@ pub fn finished_run(entry: &Entry, budget: Budget, data: &Data, out: &Path) -> O
 /// let history = read_history(&run.dir).unwrap();
 /// assert_eq!(history.epochs.len(), run.history().epochs.len());
 /// let (saved, live) = (history.metric("npmi"), run.history().metric("npmi"));
-/// assert_eq!(saved.len(), 2);
-/// assert!((saved[1].1 - live[1].1).abs() < 1e-12);
+/// // Epoch 0 (before training), then epochs 1 and 2.
+/// assert_eq!(saved.iter().map(|p| p.0).collect::<Vec<_>>(), vec![0, 1, 2]);
+/// assert!((saved[2].1 - live[2].1).abs() < 1e-12);
 /// # std::fs::remove_dir_all(&out).unwrap();
 /// ```
 pub fn read_history(dir: &Path) -> Result<History, ReproduceError> {

@@ -170,7 +170,8 @@ fn summary_of_two_entries_has_the_right_keys() {
     for r in &rows {
         check_run_folder(&tmp.path().join(&r.entry));
         let (epoch, npmi) = (r.best_epoch.unwrap(), r.best_npmi.unwrap());
-        assert!((1..=2).contains(&epoch) && npmi <= 1.0);
+        // The best may be the evaluation before training (epoch 0) at this budget.
+        assert!((0..=2).contains(&epoch) && npmi <= 1.0);
     }
     assert_same(&read_summary(&path).unwrap(), &rows);
     // No temporary file is left beside the summary.
