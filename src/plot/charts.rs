@@ -149,13 +149,7 @@ pub fn coherence_vs_baselines<S: AsRef<str>>(
             .legend(Legend::Below),
         series,
     );
-    if let Some((mean, sd)) = floor {
-        chart = chart.band(
-            format!("random 10-word topics (mean ± sd: {mean:.3} ± {sd:.3})"),
-            mean - sd,
-            mean + sd,
-        );
-    }
+    chart = floor_band(chart, "random 10-word topics", floor);
     if let Some((name, v)) = baseline {
         chart = chart.reference(format!("{name}: {v:.3}"), v);
     }
@@ -180,6 +174,19 @@ pub fn coherence_vs_baselines<S: AsRef<str>>(
         hi
     };
     chart.y_range(round2(lo), round2(hi)).build()
+}
+
+/// The random-topic floor (mean, sd) as a band from mean − sd to mean + sd, named `what` and
+/// the two numbers.
+fn floor_band(chart: LineChart, what: &str, floor: Option<(f64, f64)>) -> LineChart {
+    match floor {
+        Some((mean, sd)) => chart.band(
+            format!("{what} (mean ± sd: {mean:.3} ± {sd:.3})"),
+            mean - sd,
+            mean + sd,
+        ),
+        None => chart,
+    }
 }
 
 /// Rounds away the float noise of multiplying by 0.05.
@@ -220,13 +227,7 @@ pub fn npmi_and_td(
         .legend(Legend::Below)
         .series("NPMI", npmi)
         .series("TD@25", td);
-    if let Some((mean, sd)) = floor {
-        chart = chart.band(
-            format!("random 10-word topics, NPMI (mean ± sd: {mean:.3} ± {sd:.3})"),
-            mean - sd,
-            mean + sd,
-        );
-    }
+    chart = floor_band(chart, "random 10-word topics, NPMI", floor);
     if let Some((lda_npmi, lda_td)) = lda {
         chart = chart
             .reference(format!("LDA NPMI: {lda_npmi:.3}"), lda_npmi)
