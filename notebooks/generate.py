@@ -16,11 +16,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 # What the committed outputs were executed with (said in every notebook's introduction).
-EXECUTED = ("This notebook is committed without stored outputs: the outputs of its earlier executions "
-            "came from code that has changed since (the log's TF-IDF input, 200-epoch `cpu` budget, "
-            "baselines), and it has not been executed at the **{budget}** budget on the current code yet. "
-            "Run it to see its results; the first code cell prints the budget and the machine of the run "
-            "(the project's runs use {machine}).")
+EXECUTED = ("The outputs stored in this notebook come from one execution at the **{budget}** budget on "
+            "{machine}, with the code of the commit that stored them (the first code cell prints the budget "
+            "and the machine). Executing it again, at any budget (`GCATM_BUDGET`), replaces them.")
 EXECUTED_BUDGET = {"default": "cpu"}
 MACHINE = "a 2-core virtual machine, CPU only"
 
