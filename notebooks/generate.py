@@ -16,9 +16,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 # What the committed outputs were executed with (said in every notebook's introduction).
-EXECUTED = ("The outputs stored in this notebook come from one execution at the **{budget}** budget on "
-            "{machine}, with the code of the commit that stored them (the first code cell prints the budget "
-            "and the machine). Executing it again, at any budget (`GCATM_BUDGET`), replaces them.")
+EXECUTED = ("This notebook is committed without stored outputs: the outputs of its earlier executions "
+            "came from code that has changed since (the log's TF-IDF input, 200-epoch `cpu` budget, "
+            "baselines), and it has not been executed at the **{budget}** budget on the current code yet. "
+            "Run it to see its results; the first code cell prints the budget and the machine of the run "
+            "(the project's runs use {machine}).")
 EXECUTED_BUDGET = {"default": "cpu"}
 MACHINE = "a 2-core virtual machine, CPU only"
 
@@ -107,11 +109,9 @@ println!("LDA, K = {}: NPMI {:.4}, TD@25 {:.3} ({:.0} s to fit)", e.topics, base
 """
 
 TRAIN = """
+// One line per epoch; the metrics on evaluated epochs (every `eval_every`).
 fn show(r: &gcatm::train::EpochRecord) {
-    let m = |k: &str| r.metrics.get(k).copied().unwrap_or(f64::NAN);
-    println!("epoch {:>3} ({:5.1} s): D {:+.4} G {:+.4} E {:+.4} InfoNCE {:.3} | NPMI {:.4} C_V {:.4} TD {:.3}",
-             r.epoch, r.seconds, r.loss_d, r.loss_g, r.loss_e, r.info_nce.unwrap_or(f64::NAN),
-             m("npmi"), m("cv"), m("td"));
+    println!("{r}");
 }
 let run = reproduce::run_entry(&e, budget, &data, &evaluator, &out, show).expect("training the entry");
 println!("run folder: {} ({:.0} s)", run.dir.display(), run.row.wall_seconds);

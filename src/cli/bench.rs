@@ -1,6 +1,6 @@
 //! `gcatm bench`: training speed on a corpus, as the median epoch time after a warm-up epoch.
 use super::common::{load_corpus, peak_rss_mb, planted, CorpusSource};
-use gcatm::train::{TrainConfig, Trainer, Variant};
+use gcatm::train::{Backend, TrainConfig, Trainer, Variant};
 use std::path::PathBuf;
 
 /// Arguments of `gcatm bench`.
@@ -15,6 +15,9 @@ pub struct BenchArgs {
     /// cpu, cuda, cuda:N or auto.
     #[arg(long, default_value = "cpu")]
     device: String,
+    /// fused or autograd (default: the device's; fused on the CPU).
+    #[arg(long)]
+    backend: Option<Backend>,
     /// Epochs to time (the first is a warm-up and is not counted).
     #[arg(long, default_value_t = 4)]
     epochs: usize,
@@ -56,6 +59,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         g_lr_scale: args.g_lr_scale,
         epochs: args.epochs,
         eval_every: 0,
+        backend: args.backend,
         ..TrainConfig::default()
     };
     let mut trainer = Trainer::new(config, &loaded.train)?;
@@ -76,6 +80,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         "iters_per_second": iters as f64 / median,
         "peak_rss_mb": peak_rss_mb(),
         "device": gcatm::device::name(trainer.device()),
+        "backend": trainer.backend().to_string(),
         "topics": args.topics,
         "batch_size": args.batch_size,
         "iterations_per_epoch": iters,

@@ -1,4 +1,5 @@
 //! `gcatm reproduce`: re-run one entry of the experiment log, or all of them, at a budget.
+use super::common::{epoch_line, Eta};
 use anyhow::Context;
 use gcatm::experiments::{Budget, Entry};
 use gcatm::reproduce::{
@@ -106,45 +107,8 @@ fn describe(e: &Entry, budget: Budget) -> String {
     )
 }
 
-/// The time left, from the mean wall time of the epochs this process has run (evaluations
-/// included).
-struct Eta {
-    start: std::time::Instant,
-    first: Option<usize>,
-    total: usize,
-}
-
-impl Eta {
-    fn new(total: usize) -> Eta {
-        Eta {
-            start: std::time::Instant::now(),
-            first: None,
-            total,
-        }
-    }
-
-    fn after(&mut self, epoch: usize) -> String {
-        let first = *self.first.get_or_insert(epoch.saturating_sub(1));
-        let per = self.start.elapsed().as_secs_f64() / (epoch - first).max(1) as f64;
-        super::train::hms(per * self.total.saturating_sub(epoch) as f64)
-    }
-}
-
 fn show_epoch(r: &EpochRecord, eta: &mut Eta) {
-    let left = eta.after(r.epoch);
-    let mut line = format!(
-        "  epoch {}/{} ({:.2} s, eta {left}): D {:+.4} G {:+.4} E {:+.4}",
-        r.epoch, eta.total, r.seconds, r.loss_d, r.loss_g, r.loss_e
-    );
-    if let Some(n) = r.info_nce {
-        line.push_str(&format!(" InfoNCE {n:.3}"));
-    }
-    for (name, label) in [("npmi", "NPMI"), ("cv", "C_V"), ("td", "TD")] {
-        if let Some(v) = r.metrics.get(name) {
-            line.push_str(&format!(" {label} {v:.4}"));
-        }
-    }
-    eprintln!("{line}");
+    eprintln!("  {}", epoch_line(r, eta));
 }
 
 fn row_line(r: &SummaryRow) -> String {

@@ -1,11 +1,11 @@
 //! `gcatm train`: train a model and write a run folder (or continue one with `--resume`).
-use super::common::{load_corpus, read_json, CorpusSource, Loaded};
+use super::common::{epoch_line, load_corpus, read_json, CorpusSource, Eta, Loaded};
 use anyhow::Context;
 use gcatm::corpus::InputTransform;
 use gcatm::eval::{Evaluator, Measures};
 use gcatm::experiments::{entry, Budget};
 use gcatm::train::{
-    load_checkpoint, train_to_folder, write_json, EpochRecord, LockedRunFolder, RunFolder,
+    load_checkpoint, train_to_folder, write_json, Backend, EpochRecord, LockedRunFolder, RunFolder,
     TrainConfig, TrainError, Trainer, Variant,
 };
 use indicatif::{ProgressBar, ProgressStyle};
@@ -56,6 +56,10 @@ pub struct TrainArgs {
     /// cpu, cuda, cuda:N or auto.
     #[arg(long)]
     device: Option<String>,
+    /// How passes and gradients are computed: fused (hand-fused CPU passes, the CPU's default) or
+    /// autograd (candle's graph, what a GPU runs; selectable on the CPU).
+    #[arg(long)]
+    backend: Option<Backend>,
     /// Random seed.
     #[arg(long)]
     seed: Option<u64>,
@@ -63,7 +67,7 @@ pub struct TrainArgs {
     #[arg(long, default_value = "runs/train")]
     out: PathBuf,
     /// Continue the run in this folder.
-    #[arg(long, conflicts_with_all = ["config", "entry", "topics", "variant", "temperature", "g_lr_scale", "batch_size", "input", "corpus", "restrict_vocab", "seed", "out"])]
+    #[arg(long, conflicts_with_all = ["config", "entry", "topics", "variant", "temperature", "g_lr_scale", "batch_size", "input", "corpus", "restrict_vocab", "seed", "out", "backend"])]
     resume: Option<PathBuf>,
 }
 
@@ -104,6 +108,9 @@ impl TrainArgs {
             device,
             seed
         );
+        if self.backend.is_some() {
+            c.backend = self.backend;
+        }
         c.validate()
             .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
         Ok(c)
@@ -151,8 +158,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let out = folder.path().to_path_buf();
     eprintln!("corpus: {}", loaded.description);
     eprintln!(
-        "device: {}, K = {}, variant {}, input {}, {} iterations per epoch, epochs {} -> {epochs}",
+        "device: {} ({} backend), K = {}, variant {}, input {}, {} iterations per epoch, epochs {} -> {epochs}",
         gcatm::device::name(trainer.device()),
+        trainer.backend(),
         trainer.config().topics,
         trainer.config().variant,
         trainer.config().input,
@@ -223,15 +231,6 @@ fn evaluator(loaded: &Loaded) -> anyhow::Result<Evaluator> {
 }
 
 /// `1h02m`, `3m05s`, `12s`.
-pub(super) fn hms(seconds: f64) -> String {
-    let s = seconds.max(0.0).round() as u64;
-    match (s / 3600, s % 3600 / 60, s % 60) {
-        (0, 0, s) => format!("{s}s"),
-        (0, m, s) => format!("{m}m{s:02}s"),
-        (h, m, _) => format!("{h}h{m:02}m"),
-    }
-}
-
 fn summary_line(s: &gcatm::train::RunSummary) -> serde_json::Value {
     let fe = s.final_evaluation.as_ref();
     serde_json::json!({
@@ -256,49 +255,17 @@ pub fn train_with_progress(
     let tty = std::io::stderr().is_terminal();
     let bar = tty.then(|| {
         let b = ProgressBar::new(todo);
-        b.set_style(
-            ProgressStyle::with_template("{bar:30} epoch {pos}/{len} eta {eta} {msg}")
-                .expect("static template"),
-        );
+        b.set_style(ProgressStyle::with_template("{bar:30} {msg}").expect("static template"));
         b
     });
-    // Plain lines (a log file, a notebook) carry their own ETA: the mean epoch time of this
-    // process times the epochs left.
-    let started = std::time::Instant::now();
-    let first = trainer.epoch();
-    let show = |r: &EpochRecord| {
-        let mut msg = format!(
-            "D {:+.4} G {:+.4} E {:+.4}{}",
-            r.loss_d,
-            r.loss_g,
-            r.loss_e,
-            r.info_nce
-                .map(|n| format!(" InfoNCE {n:.3}"))
-                .unwrap_or_default()
-        );
-        if let Some(n) = r.metrics.get("npmi") {
-            msg.push_str(&format!(
-                " NPMI {n:.4} TD {:.3}",
-                r.metrics.get("td").copied().unwrap_or(f64::NAN)
-            ));
+    // Plain lines (a log file, a notebook) carry their own ETA.
+    let mut eta = Eta::new(epochs);
+    let show = |r: &EpochRecord| match &bar {
+        Some(b) => {
+            b.set_message(epoch_line(r, &mut eta));
+            b.inc(1);
         }
-        match &bar {
-            Some(b) => {
-                b.set_message(msg);
-                b.inc(1);
-            }
-            None => {
-                let done = (r.epoch - first) as f64;
-                let left = epochs.saturating_sub(r.epoch) as f64;
-                let eta = started.elapsed().as_secs_f64() / done * left;
-                eprintln!(
-                    "epoch {}/{epochs} ({:.2} s, eta {}): {msg}",
-                    r.epoch,
-                    r.seconds,
-                    hms(eta)
-                )
-            }
-        }
+        None => eprintln!("{}", epoch_line(r, &mut eta)),
     };
     let result = train_to_folder(trainer, epochs, folder, Some(evaluator), show);
     if let Some(b) = bar {

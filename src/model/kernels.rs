@@ -16,6 +16,13 @@ use rayon::prelude::*;
 /// other candle ops stay serial.
 const ROWS: usize = 16;
 
+/// Where an op's implementation is chosen by where its data lives: tensors in host memory take the
+/// slice kernels of this module (wrapped as candle custom ops), tensors on a GPU take candle's own
+/// ops, which compute the same math. Which model math runs is the trainer's [`crate::train::Backend`].
+pub(crate) fn on_host(x: &Tensor) -> bool {
+    x.device().is_cpu()
+}
+
 fn slice<'a>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [f32]> {
     let data = match s {
         CpuStorage::F32(d) => d,
@@ -75,7 +82,7 @@ pub(crate) fn col_sums(x: &[f32], cols: usize) -> Vec<f64> {
 
 /// `x + b` with `b` broadcast over the rows of a `B x n` matrix.
 pub(crate) fn bias_add(x: &Tensor, b: &Tensor) -> Result<Tensor> {
-    if !x.device().is_cpu() {
+    if !on_host(x) {
         return x.broadcast_add(b);
     }
     x.contiguous()?.apply_op2(&b.contiguous()?, BiasAdd)
@@ -137,7 +144,7 @@ impl CustomOp2 for BiasAdd {
 
 /// LeakyReLU: `x` where positive, `slope * x` elsewhere.
 pub(crate) fn leaky_relu(x: &Tensor, slope: f32) -> Result<Tensor> {
-    if !x.device().is_cpu() {
+    if !on_host(x) {
         return candle_nn::ops::leaky_relu(x, slope as f64);
     }
     x.contiguous()?.apply_op1(LeakyRelu(slope))
@@ -408,7 +415,7 @@ impl CustomOp3 for BatchNorm {
 /// (`dx = y * (dy - sum(dy * y))` per row). candle-nn's fused `softmax_last_dim` records no
 /// gradient, which would cut the adversarial gradient off from the generator and the encoder.
 pub(crate) fn softmax_rows(x: &Tensor) -> Result<Tensor> {
-    if !x.device().is_cpu() {
+    if !on_host(x) {
         return candle_nn::ops::softmax(x, candle_core::D::Minus1);
     }
     x.contiguous()?.apply_op1(SoftmaxRows)

@@ -50,7 +50,7 @@ impl Module for Linear {
 /// always computes both input gradients and then adds a transposed one, which costs about three
 /// times the useful work for a layer whose input is data. Other devices use candle's matmul.
 pub(crate) fn linear_t(x: &Tensor, w: &Tensor) -> Result<Tensor> {
-    if !x.device().is_cpu() {
+    if !super::kernels::on_host(x) {
         return x.matmul(&w.t()?);
     }
     let y = x.detach().matmul(&w.detach().t()?)?;
@@ -202,7 +202,7 @@ impl BatchNorm1d {
 
 impl ModuleT for BatchNorm1d {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
-        if train && xs.device().is_cpu() {
+        if train && super::kernels::on_host(xs) {
             let n = xs.dim(0)?;
             if n < 2 {
                 candle_core::bail!("BatchNorm1d in training mode needs at least 2 rows, got {n}");
@@ -275,7 +275,7 @@ impl Bow<'_> {
 
 /// `x @ w` for an input-major `(in x out)` weight, with the lean gradients of [`linear_t`].
 pub(crate) fn linear_n(x: &Tensor, w: &Tensor) -> Result<Tensor> {
-    if !x.device().is_cpu() {
+    if !super::kernels::on_host(x) {
         return x.matmul(w);
     }
     let y = x.detach().matmul(&w.detach())?;

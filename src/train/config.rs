@@ -11,6 +11,66 @@ pub enum Optimizer {
     Adam,
 }
 
+/// How the networks' passes and gradients are computed. Both give the same values up to float
+/// summation order (tested side by side on the CPU).
+///
+/// ```
+/// use gcatm::train::Backend;
+/// assert_eq!("autograd".parse::<Backend>().unwrap(), Backend::Autograd);
+/// assert_eq!(Backend::Fused.to_string(), "fused");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// Hand-fused CPU passes with hand-written backward passes and sparse first layers (CPU only;
+    /// the CPU's default: about twice as fast as the reference implementation).
+    Fused,
+    /// candle's autograd graph over dense batches: what a GPU runs (the default on CUDA), and
+    /// selectable on the CPU to check that path.
+    Autograd,
+}
+
+impl std::str::FromStr for Backend {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "fused" => Ok(Backend::Fused),
+            "autograd" => Ok(Backend::Autograd),
+            other => Err(format!(
+                "unknown backend `{other}` (expected fused or autograd)"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Backend::Fused => "fused",
+            Backend::Autograd => "autograd",
+        })
+    }
+}
+
+impl Backend {
+    /// The backend a run uses on `device`: `requested` when given, else fused on the CPU and
+    /// autograd elsewhere. The fused passes exist for the CPU only.
+    pub fn resolve(
+        requested: Option<Backend>,
+        device: &candle_core::Device,
+    ) -> Result<Backend, String> {
+        match (requested, device.is_cpu()) {
+            (Some(Backend::Fused), false) => Err(
+                "the fused backend runs on the CPU only; use --backend autograd (the default) on a GPU"
+                    .into(),
+            ),
+            (Some(b), _) => Ok(b),
+            (None, true) => Ok(Backend::Fused),
+            (None, false) => Ok(Backend::Autograd),
+        }
+    }
+}
+
 /// Every hyper-parameter of a run. Defaults are the log's shared table (batch 256, clip 0.01,
 /// lr 1e-4, betas (0.5, 0.999), n_critic 5, Adam, temperature 0.5) and the log's input (TF-IDF,
 /// then L1).
@@ -71,6 +131,8 @@ pub struct TrainConfig {
     /// counts. A config saved before this field existed trained on counts, and reads back so.
     #[serde(default = "counts")]
     pub input: InputTransform,
+    /// How passes and gradients are computed; `None`: the device's default ([`Backend::resolve`]).
+    pub backend: Option<Backend>,
 }
 
 fn counts() -> InputTransform {
@@ -102,6 +164,7 @@ impl Default for TrainConfig {
             seed: 0,
             device: "auto".to_string(),
             input: InputTransform::Tfidf,
+            backend: None,
         }
     }
 }

@@ -40,6 +40,42 @@ pub struct EpochRecord {
     pub metrics: BTreeMap<String, f64>,
 }
 
+/// One progress line: the epoch, its time and mean losses, and `| NPMI … C_V … TD …` when it was
+/// evaluated (only the metrics for the epoch-0 record). What `gcatm train` and the notebooks print.
+///
+/// ```
+/// use gcatm::train::EpochRecord;
+/// let mut r = EpochRecord { epoch: 3, loss_d: -0.01, loss_g: 0.002, loss_e: 0.013, seconds: 1.2, ..Default::default() };
+/// assert_eq!(r.to_string(), "epoch   3 (  1.2 s): D -0.0100 G +0.0020 E +0.0130");
+/// r.metrics.insert("npmi".into(), 0.1234);
+/// r.metrics.insert("td".into(), 0.5);
+/// assert!(r.to_string().ends_with("| NPMI 0.1234 TD 0.500"));
+/// ```
+impl std::fmt::Display for EpochRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.epoch == 0 {
+            write!(f, "epoch   0 (before training):")?;
+        } else {
+            write!(
+                f,
+                "epoch {:>3} ({:5.1} s): D {:+.4} G {:+.4} E {:+.4}",
+                self.epoch, self.seconds, self.loss_d, self.loss_g, self.loss_e
+            )?;
+            if let Some(n) = self.info_nce {
+                write!(f, " InfoNCE {n:.3}")?;
+            }
+        }
+        let mut sep = if self.epoch == 0 { " " } else { " | " };
+        for (key, label, digits) in [("npmi", "NPMI", 4), ("cv", "C_V", 4), ("td", "TD", 3)] {
+            if let Some(v) = self.metrics.get(key) {
+                write!(f, "{sep}{label} {v:.digits$}")?;
+                sep = " ";
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Everything a run recorded: per-iteration losses and per-epoch records.
 ///
 /// ```

@@ -1,6 +1,6 @@
 use super::adam::Adam;
 use super::history::{EpochRecord, History, IterationLosses};
-use super::{TrainConfig, TrainError};
+use super::{Backend, TrainConfig, TrainError};
 use crate::corpus::{Batch, Batcher, Corpus, Idf, InputTransform};
 use crate::loss;
 use crate::model::{
@@ -59,6 +59,7 @@ pub struct GeneratorLosses {
 pub struct Trainer {
     config: TrainConfig,
     device: Device,
+    backend: Backend,
     /// The encoder E.
     pub encoder: Encoder,
     /// The generator G (with its contrastive heads).
@@ -100,6 +101,7 @@ impl Trainer {
             InputTransform::Counts => None,
         };
         let device = crate::device::pick(&config.device)?;
+        let backend = Backend::resolve(config.backend, &device).map_err(TrainError::Config)?;
         let v = train.vocab_size();
         let (k, h) = (config.topics, config.hidden);
         let (encoder_vars, generator_vars, critic_vars) =
@@ -145,6 +147,7 @@ impl Trainer {
         Ok(Trainer {
             config,
             device,
+            backend,
             encoder,
             generator,
             critic,
@@ -171,6 +174,11 @@ impl Trainer {
     /// The device the networks live on.
     pub fn device(&self) -> &Device {
         &self.device
+    }
+
+    /// How this run computes its passes and gradients (the config's, or the device's default).
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// The idf the documents are weighted with, when the run's input is TF-IDF.
@@ -238,9 +246,13 @@ impl Trainer {
         self.pending = None;
     }
 
+    fn fused(&self) -> bool {
+        self.backend == Backend::Fused
+    }
+
     fn bow<'a>(&self, batch: &'a Batch) -> Bow<'a> {
-        // The sparse first layers are a CPU kernel; on a GPU the dense product is fast anyway.
-        if self.device.is_cpu() {
+        // The sparse first layers are a fused CPU kernel; the autograd path is dense, as on a GPU.
+        if self.fused() {
             Bow::Sparse(&batch.sparse)
         } else {
             Bow::Dense(&batch.bow)
@@ -253,7 +265,7 @@ impl Trainer {
     pub fn critic_step(&mut self, batch: &Batch) -> Result<f32, TrainError> {
         let b = batch.docs.len();
         let bow = self.bow(batch);
-        if self.device.is_cpu() {
+        if self.fused() {
             // The fused CPU steps, with no autograd graph of these passes. The generator's pass
             // (the prior's draws, then a large product) and the real half (the encoder's pass,
             // then the critic's forward and backward on it) are independent: they run side by
@@ -322,7 +334,7 @@ impl Trainer {
             Some(p) => (p.theta_fake.clone(), p.generated.clone()),
             None => {
                 let theta = self.prior.sample(self.config.batch_size, &self.device)?;
-                let g = if self.device.is_cpu() {
+                let g = if self.fused() {
                     self.generator.forward_host(&theta)?
                 } else {
                     self.generator.forward_with_hidden(&theta, true)?
@@ -330,7 +342,7 @@ impl Trainer {
                 (theta, g)
             }
         };
-        if self.device.is_cpu() {
+        if self.fused() {
             // One fused pass on the CPU; the same values as the autograd path below.
             let (adv, nce_value, grads) = self.generator.step_gradients(
                 &self.critic,
@@ -372,7 +384,7 @@ impl Trainer {
     /// The encoder step: `loss_E = mean D(E(bow), bow)`, an Adam step on E. Returns loss_E.
     pub fn encoder_step(&mut self, batch: &Batch) -> Result<f32, TrainError> {
         let bow = self.bow(batch);
-        if self.device.is_cpu() {
+        if self.fused() {
             // One fused pass on the CPU; the same values as the autograd path below. A repeat
             // of the critic step's encoder pass over this batch leaves the running statistics.
             let repeat = self.pending.as_ref().is_some_and(|p| p.docs == batch.docs);
