@@ -41,10 +41,12 @@ enum Command {
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn use_huge_pages() {
     use std::os::unix::process::CommandExt;
-    const TUNABLE: &str = "glibc.malloc.hugetlb";
-    // A marker, so that an environment that drops GLIBC_TUNABLES cannot make a restart loop.
+    const TUNABLE: &str = gcatm::device::HUGE_PAGES_TUNABLE;
+    // A marker, so that an environment that drops GLIBC_TUNABLES cannot make a restart loop; the
+    // restarted process removes it, so that programs it starts do not inherit it.
     const MARKER: &str = "GCATM_RESTARTED";
     if std::env::var_os(MARKER).is_some() {
+        std::env::remove_var(MARKER);
         return;
     }
     let tunables = match std::env::var("GLIBC_TUNABLES") {
@@ -84,12 +86,8 @@ fn run() -> anyhow::Result<()> {
     ) {
         use_huge_pages();
     }
-    // candle splits element-wise ops over a spinning thread pool; on the few-core CPUs this
-    // tool targets, the hand-offs cost more than the ops (measured: 2.35 vs 2.7 s per 20NG
-    // epoch on 2 cores). Matrix products keep all cores. An explicit setting wins.
-    if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
-        std::env::set_var("CANDLE_NUM_THREADS", "1");
-    }
+    // Element-wise ops on one thread unless set (see the function; a notebook calls it too).
+    gcatm::device::tune_cpu();
     match cli.command {
         Command::Corpus(a) => cli::corpus::run(a),
         Command::Data(a) => cli::data::run(a),
