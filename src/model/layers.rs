@@ -50,23 +50,31 @@ impl Module for Linear {
 /// always computes both input gradients and then adds a transposed one, which costs about three
 /// times the useful work for a layer whose input is data. Other devices use candle's matmul.
 pub(crate) fn linear_t(x: &Tensor, w: &Tensor) -> Result<Tensor> {
+    lean_product(x, w, true)
+}
+
+/// `x @ w` (`w^T` when `transposed`) with the lean gradients of [`linear_t`].
+fn lean_product(x: &Tensor, w: &Tensor, transposed: bool) -> Result<Tensor> {
+    let wt = if transposed { w.t()? } else { w.clone() };
     if !super::kernels::on_host(x) {
-        return x.matmul(&w.t()?);
+        return x.matmul(&wt);
     }
-    let y = x.detach().matmul(&w.detach().t()?)?;
+    let y = x.detach().matmul(&wt.detach())?;
     if !(x.track_op() || w.track_op()) {
         return Ok(y);
     }
-    x.apply_op2(w, LeanLinear { y })
+    x.apply_op2(w, LeanProduct { y, transposed })
 }
 
-struct LeanLinear {
+/// The product recorded by [`lean_product`]: its value was computed before the op was recorded.
+struct LeanProduct {
     y: Tensor,
+    transposed: bool,
 }
 
-impl CustomOp2 for LeanLinear {
+impl CustomOp2 for LeanProduct {
     fn name(&self) -> &'static str {
-        "lean-linear"
+        "lean-product"
     }
 
     fn cpu_fwd(
@@ -76,16 +84,7 @@ impl CustomOp2 for LeanLinear {
         _s2: &CpuStorage,
         _l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        // The product was computed before the op was recorded; hand it over.
-        let (storage, layout) = self.y.storage_and_layout();
-        match &*storage {
-            candle_core::Storage::Cpu(s)
-                if layout.is_contiguous() && layout.start_offset() == 0 =>
-            {
-                Ok((s.clone(), layout.shape().clone()))
-            }
-            _ => candle_core::bail!("lean-linear: expected a contiguous CPU product"),
-        }
+        hand_over(&self.y)
     }
 
     fn bwd(
@@ -95,13 +94,20 @@ impl CustomOp2 for LeanLinear {
         _res: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        // y = x w^T: dx = g w, dw = g^T x. y = x w: dx = g w^T, dw = x^T g.
         let gx = if x.track_op() {
-            Some(grad.matmul(&w.detach())?)
+            let w = w.detach();
+            Some(grad.matmul(&if self.transposed { w } else { w.t()? })?)
         } else {
             None
         };
         let gw = if w.track_op() {
-            Some(grad.t()?.matmul(&x.detach())?)
+            let x = x.detach();
+            Some(if self.transposed {
+                grad.t()?.matmul(&x)?
+            } else {
+                x.t()?.matmul(grad)?
+            })
         } else {
             None
         };
@@ -275,54 +281,7 @@ impl Bow<'_> {
 
 /// `x @ w` for an input-major `(in x out)` weight, with the lean gradients of [`linear_t`].
 pub(crate) fn linear_n(x: &Tensor, w: &Tensor) -> Result<Tensor> {
-    if !super::kernels::on_host(x) {
-        return x.matmul(w);
-    }
-    let y = x.detach().matmul(&w.detach())?;
-    if !(x.track_op() || w.track_op()) {
-        return Ok(y);
-    }
-    x.apply_op2(w, LeanLinearN { y })
-}
-
-struct LeanLinearN {
-    y: Tensor,
-}
-
-impl CustomOp2 for LeanLinearN {
-    fn name(&self) -> &'static str {
-        "lean-linear-n"
-    }
-
-    fn cpu_fwd(
-        &self,
-        _s1: &CpuStorage,
-        _l1: &Layout,
-        _s2: &CpuStorage,
-        _l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        hand_over(&self.y)
-    }
-
-    fn bwd(
-        &self,
-        x: &Tensor,
-        w: &Tensor,
-        _res: &Tensor,
-        grad: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        let gx = if x.track_op() {
-            Some(grad.matmul(&w.detach().t()?)?)
-        } else {
-            None
-        };
-        let gw = if w.track_op() {
-            Some(x.detach().t()?.matmul(grad)?)
-        } else {
-            None
-        };
-        Ok((gx, gw))
-    }
+    lean_product(x, w, false)
 }
 
 /// A product computed before its op was recorded, handed over as the op's output.
