@@ -1,4 +1,5 @@
 use super::kernels::{self, CpuView, Mat};
+use super::layers::LEAKY_SLOPE as SLOPE;
 use super::layers::{block_tail, linear_t, BatchNorm1d, Bow, Input, Linear};
 use candle_core::backprop::GradStore;
 use candle_core::{Device, Module, ModuleT, Result, Tensor};
@@ -302,9 +303,6 @@ impl Critic {
         }
     }
 }
-
-/// LeakyReLU's negative slope in the blocks.
-const SLOPE: f32 = 0.01;
 
 /// The critic's parameters that the fused passes read as host copies (all of size H or less).
 struct Params {

@@ -1,4 +1,5 @@
 use super::kernels::{self, BlockSums, BnConsts, CpuView, Mat};
+use super::layers::LEAKY_SLOPE as SLOPE;
 use super::layers::{block_tail, BatchNorm1d, Bow, Input, Linear};
 use super::Critic;
 use candle_core::backprop::GradStore;
@@ -62,7 +63,6 @@ impl Encoder {
         bow: Bow,
         move_running: bool,
     ) -> Result<(f32, GradStore)> {
-        const SLOPE: f32 = 0.01;
         let (v, h) = self.fc1_weight.dims2()?;
         let (k, _) = self.fc2.weight.dims2()?;
         let b = bow.rows()?;
@@ -139,7 +139,6 @@ impl Encoder {
     }
 
     fn forward_host(&self, input: &Input, move_running: bool) -> Result<Forward> {
-        const SLOPE: f32 = 0.01;
         let (_, h) = self.fc1_weight.dims2()?;
         let (k, _) = self.fc2.weight.dims2()?;
         let b = input.rows();

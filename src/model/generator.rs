@@ -1,4 +1,5 @@
 use super::kernels::{self, BlockSums, CpuView, Mat};
+use super::layers::LEAKY_SLOPE as SLOPE;
 use super::layers::{block_tail, BatchNorm1d, Bow, Linear};
 use super::Critic;
 use candle_core::backprop::GradStore;
@@ -192,7 +193,6 @@ impl Generator {
     /// [`Generator::forward_with_hidden`] (BatchNorm's running statistics moved), without
     /// recording an autograd graph, which the fused generator step does not use.
     pub(crate) fn forward_host(&self, theta: &Tensor) -> Result<GeneratorOutput> {
-        const SLOPE: f32 = 0.01;
         let theta = theta.contiguous()?;
         let b = theta.dim(0)?;
         let (v, h) = self.fc2.weight.dims2()?;
@@ -297,7 +297,6 @@ impl Generator {
         temperature: f64,
         weight: f64,
     ) -> Result<(f32, Option<f32>, GradStore)> {
-        const SLOPE: f32 = 0.01;
         let theta = theta.contiguous()?;
         let (b, k) = theta.dims2()?;
         let (v, h) = self.fc2.weight.dims2()?;

@@ -115,9 +115,13 @@ impl CustomOp2 for LeanProduct {
     }
 }
 
-/// LeakyReLU with negative slope 0.01, as the blocks use.
+/// The negative slope of every LeakyReLU of the networks (PyTorch's default, as the log's code had
+/// it); the fused passes use it too.
+pub(crate) const LEAKY_SLOPE: f32 = 0.01;
+
+/// LeakyReLU with negative slope [`LEAKY_SLOPE`], as the blocks use.
 pub(crate) fn leaky_relu(xs: &Tensor) -> Result<Tensor> {
-    super::kernels::leaky_relu(xs, 0.01)
+    super::kernels::leaky_relu(xs, LEAKY_SLOPE)
 }
 
 /// BatchNorm1d as PyTorch has it: batch statistics in training mode (biased variance for the
