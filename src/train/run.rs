@@ -147,55 +147,22 @@ where
         evaluator,
         eval_every > 0 && trainer.history().epochs.is_empty(),
     ) {
-        let e = ev
-            .evaluate_trainer(trainer)
-            .map_err(|e| TrainError::file(folder.path(), format!("evaluation failed: {e}")))?;
-        let record = EpochRecord {
-            epoch: 0,
-            metrics: evaluation_metrics(&e),
-            topics: Some(top_words(&e.topics)),
-            ..EpochRecord::default()
-        };
+        let mut record = EpochRecord::default();
+        last_eval = Some(evaluate(trainer, ev, folder, &mut record, &mut best)?);
         trainer.history_mut().epochs.push(record.clone());
-        if !e.npmi.mean.is_nan() {
-            best = Some((0, e.npmi.mean));
-            super::checkpoint::save(trainer, &folder.best(), true)?;
-        }
-        write_topics(&folder.topics(), &e.topics).map_err(saving)?;
-        lines.push_str(
-            &serde_json::to_string(&record).map_err(|e| TrainError::file(&history_path, e))?,
-        );
-        lines.push('\n');
-        write_atomic(&history_path, lines.as_bytes()).map_err(saving)?;
-        last_eval = Some(e);
+        append_line(&mut lines, &record, folder)?;
     }
     while trainer.epoch() < epochs {
         let mut record = trainer.train_epoch()?;
         let due = eval_every > 0 && record.epoch % eval_every == 0;
         if let (Some(ev), true) = (evaluator, due || record.epoch == epochs) {
-            let e = ev
-                .evaluate_trainer(trainer)
-                .map_err(|e| TrainError::file(folder.path(), format!("evaluation failed: {e}")))?;
-            record.metrics = evaluation_metrics(&e);
-            record.topics = Some(top_words(&e.topics));
+            last_eval = Some(evaluate(trainer, ev, folder, &mut record, &mut best)?);
             if let Some(last) = trainer.history_mut().epochs.last_mut() {
                 last.metrics = record.metrics.clone();
                 last.topics = record.topics.clone();
             }
-            if !e.npmi.mean.is_nan() && best.is_none_or(|(_, b)| e.npmi.mean > b) {
-                best = Some((record.epoch, e.npmi.mean));
-                super::checkpoint::save(trainer, &folder.best(), true)?;
-            }
-            write_topics(&folder.topics(), &e.topics).map_err(saving)?;
-            last_eval = Some(e);
         }
-        // The whole history is rewritten aside and renamed (a few hundred bytes an epoch): a full
-        // disk never leaves half a line.
-        lines.push_str(
-            &serde_json::to_string(&record).map_err(|e| TrainError::file(&history_path, e))?,
-        );
-        lines.push('\n');
-        write_atomic(&history_path, lines.as_bytes()).map_err(saving)?;
+        append_line(&mut lines, &record, folder)?;
         if due || record.epoch == epochs {
             super::checkpoint::save(trainer, &folder.checkpoint(), false)?;
         }
@@ -223,6 +190,42 @@ where
     };
     write_json(&folder.metrics(), &summary).map_err(saving)?;
     Ok(summary)
+}
+
+/// Scores the networks after `record`'s epoch (0: before training): the metrics and top words go
+/// on `record`, `best/` is saved when NPMI beats `best`, and `topics.txt` is rewritten.
+fn evaluate(
+    trainer: &Trainer,
+    ev: &Evaluator,
+    folder: &RunFolder,
+    record: &mut EpochRecord,
+    best: &mut Option<(usize, f64)>,
+) -> Result<Evaluation, TrainError> {
+    let e = ev
+        .evaluate_trainer(trainer)
+        .map_err(|e| TrainError::file(folder.path(), format!("evaluation failed: {e}")))?;
+    record.metrics = evaluation_metrics(&e);
+    record.topics = Some(top_words(&e.topics));
+    if !e.npmi.mean.is_nan() && best.is_none_or(|(_, b)| e.npmi.mean > b) {
+        *best = Some((record.epoch, e.npmi.mean));
+        super::checkpoint::save(trainer, &folder.best(), true)?;
+    }
+    write_topics(&folder.topics(), &e.topics)
+        .map_err(|e| e.while_saving(&folder.checkpoint(), None))?;
+    Ok(e)
+}
+
+/// Adds `record` to the history's lines and rewrites `history.jsonl` aside, then renames it (a
+/// few hundred bytes an epoch): a full disk never leaves half a line.
+fn append_line(
+    lines: &mut String,
+    record: &EpochRecord,
+    folder: &RunFolder,
+) -> Result<(), TrainError> {
+    let path = folder.history();
+    lines.push_str(&serde_json::to_string(record).map_err(|e| TrainError::file(&path, e))?);
+    lines.push('\n');
+    write_atomic(&path, lines.as_bytes()).map_err(|e| e.while_saving(&folder.checkpoint(), None))
 }
 
 /// The top 10 words of each topic, as the history keeps them.
