@@ -162,7 +162,7 @@ pub struct Eta {
     start: std::time::Instant,
     first: Option<usize>,
     /// The epoch the run ends at.
-    pub total: usize,
+    total: usize,
 }
 
 impl Eta {

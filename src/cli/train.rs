@@ -230,7 +230,7 @@ fn evaluator(loaded: &Loaded) -> anyhow::Result<Evaluator> {
     Ok(Evaluator::new(&loaded.reference()?, loaded.test.as_ref())?.measures(measures))
 }
 
-/// `1h02m`, `3m05s`, `12s`.
+/// The run's summary as the JSON object `gcatm train` prints at the end.
 fn summary_line(s: &gcatm::train::RunSummary) -> serde_json::Value {
     let fe = s.final_evaluation.as_ref();
     serde_json::json!({
