@@ -109,12 +109,17 @@ println!("LDA, K = {}: NPMI {:.4}, TD@25 {:.3} ({:.0} s to fit)", e.topics, base
 """
 
 TRAIN = """
-// One line per epoch; the metrics on evaluated epochs (every `eval_every`).
+// One line per epoch; the metrics on evaluated epochs (every `eval_every`). A finished run of
+// the same configuration in the run folder is reused, an interrupted one continued: delete the
+// folder to train again.
 fn show(r: &gcatm::train::EpochRecord) {
     println!("{r}");
 }
 let run = reproduce::run_entry(&e, budget, &data, &evaluator, &out, show).expect("training the entry");
-println!("run folder: {} ({:.0} s)", run.dir.display(), run.row.wall_seconds);
+println!("run folder: {}: {}", run.dir.display(), run.origin);
+// A reused (or continued) run: the epochs it trained before.
+run.earlier_epochs().iter().for_each(show);
+println!("{} epochs, {:.0} s of training and evaluation", run.row.epochs, run.row.wall_seconds);
 """
 
 NPMI_CURVE = """
@@ -505,11 +510,9 @@ gcatm::plot::compare_runs(
                "otherwise it is trained now."),
             code("""
 let e11 = entry("11").expect("entry 11").clone();
-let row11 = match reproduce::finished_run(&e11, budget, &data, &out) {
-    Some(row) => { println!("reusing entry 11's run from notebook 11 ({})", out.join("11").display()); row }
-    None => reproduce::run_entry(&e11, budget, &data, &evaluator, &out, show).expect("training entry 11").row,
-};
-let history11 = reproduce::read_history(&row11.run_dir).expect("entry 11's history");
+let run11 = reproduce::run_entry(&e11, budget, &data, &evaluator, &out, show).expect("entry 11's run");
+println!("entry 11 ({}): {}", run11.dir.display(), run11.origin);
+let (history11, row11) = (run11.history().clone(), run11.row.clone());
 """),
             code("""
 gcatm::plot::compare_runs(
@@ -910,7 +913,7 @@ SUMMARY_INTRO = """
 The twelve entries of the log and entry 9's batch-1024 follow-up (`9b`), at one budget. The rows come
 from the run folders the entry notebooks left in `runs/<budget>/` beside this notebook (each holds its
 `reproduce.json` row); any entry without a finished run there is trained now
-(`gcatm::reproduce::run_all` with `reuse`), and `runs/<budget>/summary.json` is rewritten.
+(`gcatm::reproduce::run_all`, which reuses finished runs), and `runs/<budget>/summary.json` is rewritten.
 """ + BUDGETS + CONTEXT
 
 SUMMARY = [
@@ -930,7 +933,7 @@ println!("machine: {}", reproduce::machine());
 let data = reproduce::load_data(budget, None).expect("the budget's corpus (20ng-1883 ships in data/)");
 let rows: Vec<SummaryRow> = {
     let list = reproduce::all_entries();
-    let rows = reproduce::run_all(&list, budget, &data, &out, true, |p| match p {
+    let rows = reproduce::run_all(&list, budget, &data, &out, |p| match p {
         reproduce::Progress::Start(e, i, n) => println!("[{}/{n}] entry {}", i + 1, e.label),
         reproduce::Progress::Epoch(_, _) => {}
         reproduce::Progress::Done(r) => println!("entry {:>3}: {:.0} s", r.entry, r.wall_seconds),

@@ -31,8 +31,8 @@ use crate::corpus::{
 use crate::eval::{EvalError, Evaluator, Measures};
 use crate::experiments::{entries, entry, Budget, CorpusChoice, Entry, ExperimentError};
 use crate::train::{
-    train_to_folder, write_atomic, write_json, EpochRecord, History, RunFolder, RunSummary,
-    TrainError, Trainer,
+    load_checkpoint, train_to_folder, write_atomic, write_json, EpochRecord, History, RunFolder,
+    RunSummary, TrainError, Trainer,
 };
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -642,12 +642,51 @@ pub struct EntryRun {
     pub row: SummaryRow,
     /// The trained networks and their history.
     pub trainer: Trainer,
+    /// Whether this call trained the run, continued it or found it finished.
+    pub origin: Origin,
+}
+
+/// Where the run of [`run_entry`] came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Trained from the first epoch by this call.
+    Trained,
+    /// An interrupted run with the same configuration, continued from its checkpoint at this
+    /// epoch.
+    Resumed(usize),
+    /// A finished run with the same entry, budget, corpus and configuration, loaded from its
+    /// folder without training.
+    Reused,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Trained => write!(f, "trained from the start"),
+            Origin::Resumed(e) => write!(f, "continued from its checkpoint at epoch {e}"),
+            Origin::Reused => write!(f, "a finished run with the same configuration, loaded"),
+        }
+    }
 }
 
 impl EntryRun {
     /// The run's history (losses per iteration and epoch, metrics per evaluation).
     pub fn history(&self) -> &History {
         self.trainer.history()
+    }
+
+    /// The epoch records this call did not train: none for [`Origin::Trained`], those up to the
+    /// checkpoint for [`Origin::Resumed`], all of them for [`Origin::Reused`] (the epoch-0
+    /// evaluation included). A notebook prints them so that a reused run shows its progress too.
+    pub fn earlier_epochs(&self) -> &[EpochRecord] {
+        let epochs = &self.history().epochs;
+        let upto = match self.origin {
+            Origin::Trained => return &[],
+            Origin::Resumed(at) => at,
+            Origin::Reused => usize::MAX,
+        };
+        let n = epochs.iter().take_while(|r| r.epoch <= upto).count();
+        &epochs[..n]
     }
 }
 
@@ -681,14 +720,38 @@ fn clear_run(dir: &Path) -> Result<(), ReproduceError> {
 }
 
 /// Trains `entry` at `budget` (its [`Entry::config`]) on `data`, evaluating with `evaluator`
-/// every [`Budget::eval_every`] epochs, into the run folder `out/<label>` (replacing an earlier
-/// run there). The folder is the one `gcatm train` writes (`config.json`, `history.jsonl`,
-/// `topics.txt`, `metrics.json`, `checkpoint/`, `best/`; `corpus.json` for 20ng-1883, so that
-/// `gcatm train --resume` can continue it) plus [`ROW_FILE`]. `on_epoch` sees every epoch.
+/// every [`Budget::eval_every`] epochs, into the run folder `out/<label>`. The folder is the one
+/// `gcatm train` writes (`config.json`, `history.jsonl`, `topics.txt`, `metrics.json`,
+/// `checkpoint/`, `best/`; `corpus.json` for 20ng-1883, so that `gcatm train --resume` can
+/// continue it) plus [`ROW_FILE`]. `on_epoch` sees every epoch trained by this call.
+///
+/// What the folder already holds decides where training starts ([`EntryRun::origin`]):
+/// - a finished run of the same entry, budget, corpus and configuration is loaded from its
+///   checkpoint and not trained again ([`Origin::Reused`]): re-executing a notebook shows the
+///   run it trained before instead of spending minutes on an identical one;
+/// - an interrupted run with the same configuration continues from its last checkpoint
+///   ([`Origin::Resumed`]; the run is the one an uninterrupted call gives, since resuming is
+///   exact);
+/// - anything else (another configuration, an older run, nothing) is cleared and trained from
+///   the start ([`Origin::Trained`]). Delete the folder to force a fresh run.
 ///
 /// The folder's lock ([`crate::train::RunFolder::lock`]) is held throughout: a second re-run
 /// into the same folder fails at once with [`TrainError::Locked`]. A run that fails (e.g. a
 /// diverging loss, a full disk) returns the error; its folder keeps the last good checkpoint.
+///
+/// ```
+/// use gcatm::experiments::{entry, Budget};
+/// use gcatm::reproduce::{load_data, run_entry, Origin};
+/// let out = std::env::temp_dir().join(format!("gcatm-doc-run-entry-{}", std::process::id()));
+/// let data = load_data(Budget::Smoke, None).unwrap();
+/// let evaluator = data.evaluator().unwrap();
+/// let first = run_entry(entry("3").unwrap(), Budget::Smoke, &data, &evaluator, &out, |_| {}).unwrap();
+/// assert_eq!(first.origin, Origin::Trained);
+/// let again = run_entry(entry("3").unwrap(), Budget::Smoke, &data, &evaluator, &out, |_| {}).unwrap();
+/// assert_eq!(again.origin, Origin::Reused);
+/// assert_eq!(again.row.best_npmi, first.row.best_npmi);
+/// # std::fs::remove_dir_all(&out).unwrap();
+/// ```
 pub fn run_entry<F>(
     entry: &Entry,
     budget: Budget,
@@ -702,21 +765,67 @@ where
 {
     let dir = out.join(entry.label);
     std::fs::create_dir_all(&dir).map_err(|e| ReproduceError::file(&dir, e))?;
-    // Locked before clearing: another re-run may be writing this folder. Held to the end.
+    // Locked before anything is read or cleared: another re-run may be writing this folder.
     let folder = RunFolder::new(&dir).lock()?;
-    clear_run(&dir)?;
-    if let (Some(data_dir), Some(vocab)) = (&data.data_dir, &data.vocab_file) {
-        // The shape of `gcatm train`'s corpus source: the 20ng folder restricted to the vocabulary.
-        let source = serde_json::json!({
-            "corpus": absolute(&data_dir.join("20ng")),
-            "restrict_vocab": absolute(vocab),
-        });
-        write_json(&dir.join("corpus.json"), &source)?;
-    }
     let config = entry.config(budget);
     let epochs = config.epochs;
-    let mut trainer = Trainer::new(config, &data.train)?;
-    let summary = train_to_folder(&mut trainer, epochs, &folder, Some(evaluator), on_epoch)?;
+    // A checkpoint of this very configuration, if the folder holds one that loads.
+    let earlier = folder
+        .checkpoint_epoch()
+        .and_then(|_| load_checkpoint(&folder.checkpoint(), &data.train, None).ok())
+        .filter(|t| *t.config() == config && t.epoch() <= epochs);
+    let finished = earlier
+        .as_ref()
+        .filter(|t| t.epoch() == epochs)
+        .and_then(|_| finished_run(entry, budget, data, out))
+        .filter(|r| r.epochs == epochs);
+    let earlier = match (finished, earlier) {
+        (Some(row), Some(trainer)) => {
+            let summary: RunSummary = read_json(&folder.metrics())?;
+            return Ok(EntryRun {
+                entry: entry.clone(),
+                budget,
+                dir,
+                summary,
+                row,
+                trainer,
+                origin: Origin::Reused,
+            });
+        }
+        (_, earlier) => earlier,
+    };
+    let (mut trainer, origin) = match earlier.filter(|t| t.epoch() < epochs) {
+        Some(t) => {
+            let at = t.epoch();
+            (t, Origin::Resumed(at))
+        }
+        None => {
+            clear_run(&dir)?;
+            if let (Some(data_dir), Some(vocab)) = (&data.data_dir, &data.vocab_file) {
+                // The shape of `gcatm train`'s corpus source: the 20ng folder restricted to the
+                // vocabulary.
+                let source = serde_json::json!({
+                    "corpus": absolute(&data_dir.join("20ng")),
+                    "restrict_vocab": absolute(vocab),
+                });
+                write_json(&folder.corpus(), &source)?;
+            }
+            (Trainer::new(config, &data.train)?, Origin::Trained)
+        }
+    };
+    let mut summary = train_to_folder(&mut trainer, epochs, &folder, Some(evaluator), on_epoch)?;
+    if let Origin::Resumed(at) = origin {
+        // This call's wall time covers only the epochs after the checkpoint: add the training
+        // time of the epochs before it (their evaluations' time was not recorded).
+        let before: f64 = trainer
+            .history()
+            .epochs
+            .iter()
+            .filter(|r| r.epoch <= at)
+            .map(|r| r.seconds)
+            .sum();
+        summary.wall_seconds += before;
+    }
     let row = SummaryRow::new(entry, budget, &absolute(&dir), &data.description)
         .with_results(&summary, trainer.history());
     write_json(&dir.join(ROW_FILE), &row)?;
@@ -728,6 +837,7 @@ where
         summary,
         row,
         trainer,
+        origin,
     })
 }
 
@@ -742,8 +852,8 @@ pub fn read_row(dir: &Path) -> Result<SummaryRow, ReproduceError> {
 
 /// The row of a finished run of `entry` at `budget` on `data`'s corpus in `out/<label>`, if the
 /// folder holds one (its [`ROW_FILE`], complete, same budget and corpus); `None` otherwise.
-/// [`run_all`] with `reuse` keeps such runs, and a notebook can use it to avoid training an entry
-/// another notebook already trained.
+/// (It reads the row only; [`run_entry`] also loads the run's checkpoint and checks its
+/// configuration before reusing it.)
 ///
 /// ```
 /// use gcatm::experiments::{entry, Budget};
@@ -811,8 +921,9 @@ pub enum Progress<'a> {
 /// Runs `list` (e.g. [`all_entries`]) at `budget` one after another into `out/<label>`, then
 /// writes `out/summary.json` ([`write_summary`]; rewritten after each entry, so an interrupted
 /// run leaves the finished ones). A failing entry gets a row with `error` set and the others
-/// still run. With `reuse`, an entry whose folder already holds a complete run at this budget
-/// (its [`ROW_FILE`]) is not run again. Returns the rows in order.
+/// still run. Each entry goes through [`run_entry`], so a finished run with the same
+/// configuration is reused and an interrupted one continued ([`Progress::Epoch`] reports only the
+/// epochs trained now). Returns the rows in order.
 ///
 /// `out` itself is locked throughout ([`RunFolder::lock`]), so that a second `run_all` into it
 /// fails at once with [`TrainError::Locked`] instead of interleaving its `summary.json`.
@@ -821,7 +932,6 @@ pub fn run_all<F>(
     budget: Budget,
     data: &Data,
     out: &Path,
-    reuse: bool,
     mut progress: F,
 ) -> Result<Vec<SummaryRow>, ReproduceError>
 where
@@ -833,23 +943,17 @@ where
     let mut rows: Vec<SummaryRow> = Vec::with_capacity(list.len());
     for (i, &e) in list.iter().enumerate() {
         let dir = out.join(e.label);
-        let previous = reuse.then(|| finished_run(e, budget, data, out)).flatten();
-        let row = match previous {
-            Some(r) => r,
-            None => {
-                progress(Progress::Start(e, i, list.len()));
-                let start = Instant::now();
-                match run_entry(e, budget, data, &evaluator, out, |r| {
-                    progress(Progress::Epoch(e, r))
-                }) {
-                    Ok(run) => run.row,
-                    Err(err) => {
-                        let mut r = SummaryRow::new(e, budget, &absolute(&dir), &data.description);
-                        r.error = Some(err.to_string());
-                        r.wall_seconds = start.elapsed().as_secs_f64();
-                        r
-                    }
-                }
+        progress(Progress::Start(e, i, list.len()));
+        let start = Instant::now();
+        let row = match run_entry(e, budget, data, &evaluator, out, |r| {
+            progress(Progress::Epoch(e, r))
+        }) {
+            Ok(run) => run.row,
+            Err(err) => {
+                let mut r = SummaryRow::new(e, budget, &absolute(&dir), &data.description);
+                r.error = Some(err.to_string());
+                r.wall_seconds = start.elapsed().as_secs_f64();
+                r
             }
         };
         progress(Progress::Done(&row));

@@ -128,7 +128,7 @@ fn summary_of_two_entries_has_the_right_keys() {
     let data = load_data(Budget::Smoke, None).unwrap();
     let list = [entry("1").unwrap(), entry("9b").unwrap()];
     let mut events = Vec::new();
-    let rows = run_all(&list, Budget::Smoke, &data, tmp.path(), false, |p| {
+    let rows = run_all(&list, Budget::Smoke, &data, tmp.path(), |p| {
         events.push(match p {
             Progress::Start(e, i, n) => format!("start {} {i}/{n}", e.label),
             Progress::Epoch(e, r) => format!("epoch {} {}", e.label, r.epoch),
@@ -181,13 +181,13 @@ fn summary_of_two_entries_has_the_right_keys() {
         .collect();
     assert!(names.iter().all(|n| !n.contains("tmp")), "{names:?}");
 
-    // With reuse, finished runs are read back, not trained again.
-    let mut started = 0;
-    let again = run_all(&list, Budget::Smoke, &data, tmp.path(), true, |p| {
-        started += matches!(p, Progress::Start(..)) as usize
+    // Finished runs of the same configuration are read back, not trained again.
+    let mut trained = 0;
+    let again = run_all(&list, Budget::Smoke, &data, tmp.path(), |p| {
+        trained += matches!(p, Progress::Epoch(..)) as usize
     })
     .unwrap();
-    assert_eq!(started, 0);
+    assert_eq!(trained, 0);
     assert_same(&again, &rows);
 }
 
@@ -254,4 +254,73 @@ fn unknown_entry_and_bad_budget_are_refused() {
     assert!(!out.status.success());
     let out = run(&["reproduce"]);
     assert!(!out.status.success());
+}
+
+/// An interrupted run of the same configuration is continued from its checkpoint and ends as an
+/// uninterrupted one does; a finished one is reused; another configuration is trained afresh.
+#[test]
+fn run_entry_continues_reuses_or_replaces() {
+    use gcatm::reproduce::{run_entry, Origin};
+    use gcatm::train::{train_to_dir, Trainer};
+    let data = load_data(Budget::Smoke, None).unwrap();
+    let evaluator = data.evaluator().unwrap();
+    let e = entry("5").unwrap();
+    let straight = tempfile::tempdir().unwrap();
+    let whole = run_entry(e, Budget::Smoke, &data, &evaluator, straight.path(), |_| {}).unwrap();
+    assert_eq!((whole.origin, whole.row.epochs), (Origin::Trained, 2));
+    assert!(whole.earlier_epochs().is_empty());
+
+    // The same configuration stopped after its first epoch, in the entry's folder.
+    let split = tempfile::tempdir().unwrap();
+    let mut first = Trainer::new(e.config(Budget::Smoke), &data.train).unwrap();
+    train_to_dir(
+        &mut first,
+        1,
+        &split.path().join(e.label),
+        Some(&evaluator),
+        |_| {},
+    )
+    .unwrap();
+    let mut trained_now = Vec::new();
+    let resumed = run_entry(e, Budget::Smoke, &data, &evaluator, split.path(), |r| {
+        trained_now.push(r.epoch)
+    })
+    .unwrap();
+    assert_eq!(resumed.origin, Origin::Resumed(1));
+    assert_eq!(trained_now, [2]);
+    assert_eq!(
+        resumed
+            .earlier_epochs()
+            .iter()
+            .map(|r| r.epoch)
+            .collect::<Vec<_>>(),
+        [0, 1]
+    );
+    let losses = |h: &gcatm::train::History| -> Vec<(f64, f64, f64)> {
+        h.epochs
+            .iter()
+            .map(|r| (r.loss_d, r.loss_g, r.loss_e))
+            .collect()
+    };
+    assert_eq!(losses(resumed.history()), losses(whole.history()));
+    assert_eq!(resumed.row.best_npmi, whole.row.best_npmi);
+    assert_eq!(resumed.row.td, whole.row.td);
+
+    // Finished: loaded, not trained.
+    let mut trained = 0;
+    let again = run_entry(e, Budget::Smoke, &data, &evaluator, split.path(), |_| {
+        trained += 1
+    })
+    .unwrap();
+    assert_eq!((again.origin, trained), (Origin::Reused, 0));
+    assert_eq!(again.earlier_epochs().len(), again.history().epochs.len());
+    assert_eq!(losses(again.history()), losses(whole.history()));
+
+    // Another entry's configuration in the folder: cleared and trained from the start.
+    let other = split.path().join(entry("6").unwrap().label);
+    std::fs::rename(split.path().join(e.label), &other).unwrap();
+    let e6 = entry("6").unwrap();
+    let fresh = run_entry(e6, Budget::Smoke, &data, &evaluator, split.path(), |_| {}).unwrap();
+    assert_eq!(fresh.origin, Origin::Trained);
+    assert_eq!(*fresh.trainer.config(), e6.config(Budget::Smoke));
 }

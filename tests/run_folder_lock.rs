@@ -232,15 +232,8 @@ fn reproduce_refuses_a_folder_another_writer_holds() {
     drop(held);
     // The folder of a whole re-run is held too: a second one fails before training anything.
     let _all = RunFolder::new(tmp.path()).lock().unwrap();
-    let err = run_all(
-        &all_entries(),
-        Budget::Smoke,
-        &data,
-        tmp.path(),
-        false,
-        |_| {},
-    )
-    .expect_err("the output folder is held");
+    let err = run_all(&all_entries(), Budget::Smoke, &data, tmp.path(), |_| {})
+        .expect_err("the output folder is held");
     assert!(
         err.to_string().contains("another process is writing"),
         "{err}"

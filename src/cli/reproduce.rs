@@ -20,15 +20,14 @@ pub struct ReproduceArgs {
     /// smoke, cpu, long or full (default: GCATM_BUDGET, else cpu).
     #[arg(long)]
     budget: Option<Budget>,
-    /// Folder of the run folders (<OUT>/<label>) and of summary.json.
+    /// Folder of the run folders (<OUT>/<label>) and of summary.json. A folder that holds a
+    /// finished run of the same configuration is reused, an interrupted one continued; delete
+    /// it to train from the start.
     #[arg(long, default_value = "runs")]
     out: PathBuf,
     /// Data folder holding 20ng/ and 20news_clean/ (default: GCATM_DATA, else ./data).
     #[arg(long)]
     data: Option<PathBuf>,
-    /// With --all: keep entries whose folder already holds a finished run at this budget.
-    #[arg(long, requires = "all")]
-    reuse: bool,
 }
 
 /// Runs `gcatm reproduce`.
@@ -49,7 +48,7 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
     if args.all {
         let list = all_entries();
         let mut eta = Eta::new(budget.epochs());
-        let rows = run_all(&list, budget, &data, &args.out, args.reuse, |p| match p {
+        let rows = run_all(&list, budget, &data, &args.out, |p| match p {
             Progress::Start(e, i, n) => {
                 eta = Eta::new(e.config(budget).epochs);
                 eprintln!("[{}/{n}] {}", i + 1, describe(e, budget))
