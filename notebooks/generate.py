@@ -503,6 +503,69 @@ gcatm::plot::compare_runs(
 }
 """),
         ]
+    if n == 7:
+        cells += [
+            md("## The late phase: this entry trained for thousands of epochs\n"
+               "The log's author kept his best K = 20 checkpoint at epoch 16,500 and wrote (in a public issue "
+               "thread of zll17/Neural_Topic_Models) that topics became useful only after about 10,000 epochs; "
+               "the run above stops at the budget's epochs, in the early phase. `long-runs/7/` beside this "
+               "notebook holds the history of the same entry — same settings and seed, evaluated every 50 "
+               "epochs — trained by the crate on a CPU with 10,000 epochs as the target (its `README.md` "
+               "gives the command, commit and machine; `gcatm reproduce 7 --budget long` trains it again). "
+               "Its weights are not shipped: the cells below read its history, which holds the topics of "
+               "every evaluation."),
+            code("""
+let long_dir = PathBuf::from("long-runs").join(e.label);
+let long = reproduce::read_history(&long_dir).expect("the shipped history of the long run");
+let long_config = reproduce::read_config(&long_dir).expect("the long run's config");
+let long_end = long.epochs.last().map_or(0, |r| r.epoch);
+println!("long run: {} epochs of {} (evaluated every {}), {} evaluations",
+         long_end, long_config.epochs, long_config.eval_every, long.metric("npmi").len());
+println!("same settings as this entry at the long budget: {}", long_config == e.config(Budget::Long));
+// This notebook's run beside it only when it trained on the same corpus (not at smoke budget).
+let same_corpus = budget.corpus() == Budget::Long.corpus();
+"""),
+            code("""
+gcatm::plot::npmi_and_td_runs(
+    &format!("entry {} ({}, K = {})", e.label, config.variant, e.topics),
+    &[(format!("{long_end} epochs (long run)"), long.curve("npmi"), long.curve("td"))]
+        .into_iter()
+        .chain(same_corpus.then(|| (format!("{} epochs ({budget})", config.epochs), run.history().curve("npmi"), run.history().curve("td"))))
+        .collect::<Vec<_>>(),
+    same_corpus.then(|| (baselines.floor.mean, baselines.floor.std)),
+    same_corpus.then(|| (baselines.lda_npmi, baselines.lda_td)),
+)
+.expect("the long-run chart")
+"""),
+            md("The long run's topics at its best NPMI and at its last evaluation."),
+            code("""
+{
+    let (epoch, npmi) = long.best("npmi").expect("evaluated epochs");
+    let topics = long.epochs.iter().find(|r| r.epoch == epoch).and_then(|r| r.topics.clone());
+    println!("topics at epoch {epoch} (best NPMI, {npmi:.3}):");
+    gcatm::plot::topic_table(&topics.expect("topics at the best epoch"), None).expect("the topic table")
+}
+"""),
+            code("""
+{
+    let (epoch, npmi) = *long.metric("npmi").last().expect("evaluated epochs");
+    let topics = long.epochs.iter().find(|r| r.epoch == epoch).and_then(|r| r.topics.clone());
+    println!("topics at epoch {epoch} (the last evaluation, NPMI {npmi:.3}):");
+    gcatm::plot::topic_table(&topics.expect("topics at the last evaluation"), None).expect("the topic table")
+}
+"""),
+            md("### Reading of the long run\nComputed from its history, the baselines above and this notebook's "
+               "run (`gcatm::reproduce::late_phase_reading`)."),
+            code("""
+if same_corpus {
+    for line in reproduce::late_phase_reading(&long, Some(run.history()), &baselines) {
+        println!("{line}");
+    }
+} else {
+    println!("(the {budget} budget's baselines are not those of 20ng-1883, so there is no reading here: run the notebook at the cpu budget)");
+}
+"""),
+        ]
     if n == 12:
         cells += [
             md("## Against entry 11\nEntry 11 is the same model (section 2, K = 50, τ = 0.5) with the usual "
@@ -1053,6 +1116,25 @@ for r in &rows {
     code("""
 for line in reproduce::siblings(&rows) {
     println!("{line}");
+}
+"""),    md("""
+## The late phase (entry 7 trained for thousands of epochs)
+
+The runs above stop in the early phase. `long-runs/7/` holds the history of entry 7 trained with the
+same settings far longer, as notebook `07` shows in full; its reading, computed from that history and the
+K = 20 baselines above:
+"""),
+    code("""
+{
+    let long = reproduce::read_history(&PathBuf::from("long-runs").join("7")).expect("the long run's history");
+    match baselines.get(&20) {
+        Some(b) if budget.corpus() == Budget::Long.corpus() => {
+            for line in reproduce::late_phase_reading(&long, None, b) {
+                println!("{line}");
+            }
+        }
+        _ => println!("(at the {budget} budget the baselines are not those of 20ng-1883: see notebook 07)"),
+    }
 }
 """),
 ]

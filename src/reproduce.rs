@@ -32,7 +32,7 @@ use crate::eval::{EvalError, Evaluator, Measures};
 use crate::experiments::{entries, entry, Budget, CorpusChoice, Entry, ExperimentError};
 use crate::train::{
     load_checkpoint, train_to_folder, write_atomic, write_json, EpochRecord, History, RunFolder,
-    RunSummary, TrainError, Trainer,
+    RunSummary, TrainConfig, TrainError, Trainer,
 };
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -272,6 +272,161 @@ pub fn reading(history: &History, baselines: &Baselines) -> Vec<String> {
             "TD@25 went from {t0:.2} (epoch {e0}) to {t1:.2} (epoch {e1}){at_best}; LDA's is {:.2}.",
             baselines.lda_td
         ));
+    }
+    out
+}
+
+/// A reading of a long run (the late phase the log's author reached after thousands of epochs),
+/// computed from its history: how far topic diversity fell, whether and when it recovered (TD@25
+/// back to LDA's), where NPMI peaked and whether it stayed up over the last quarter of the run.
+/// With `short`, a shorter run of the same configuration (the `cpu` budget's), it also says
+/// whether that run is the long run's beginning: the same losses at every epoch they share.
+/// One sentence per line; every number comes from the histories and `baselines`.
+///
+/// ```
+/// use gcatm::reproduce::{late_phase_reading, Baselines};
+/// use gcatm::eval::{Floor, FloorOptions};
+/// use gcatm::train::{EpochRecord, History};
+/// let rec = |epoch, npmi, td| EpochRecord {
+///     epoch,
+///     metrics: [("npmi".to_string(), npmi), ("td".to_string(), td)].into_iter().collect(),
+///     ..Default::default()
+/// };
+/// let long = History { iterations: vec![], epochs: vec![
+///     rec(0, 0.04, 0.6), rec(100, 0.13, 0.5), rec(200, 0.11, 0.45), rec(300, 0.16, 0.66), rec(400, 0.2, 0.7),
+/// ] };
+/// let b = Baselines {
+///     topics: 20,
+///     floor: Floor { mean: 0.055, std: 0.01, options: FloorOptions::new(20) },
+///     lda_npmi: 0.20, lda_td: 0.65, lda_seconds: 30.0,
+/// };
+/// let text = late_phase_reading(&long, None, &b).join("\n");
+/// assert!(text.contains("fell from 0.60 (epoch 0) to its lowest, 0.45, at epoch 200"));
+/// assert!(text.contains("first reached LDA's 0.65 at epoch 300"));
+/// assert!(text.contains("NPMI peaked at 0.200 at epoch 400"));
+/// ```
+pub fn late_phase_reading(
+    long: &History,
+    short: Option<&History>,
+    baselines: &Baselines,
+) -> Vec<String> {
+    let npmi = long.metric("npmi");
+    let td = long.metric("td");
+    let (Some(&(e0, td0)), Some(&(last_epoch, last_td)), Some((best_epoch, best))) =
+        (td.first(), td.last(), long.best("npmi"))
+    else {
+        return vec!["The run was not evaluated: there is nothing to read.".into()];
+    };
+    let at = |series: &[(usize, f64)], epoch: usize| {
+        series
+            .iter()
+            .find(|p| p.0 == epoch)
+            .map_or("-".to_string(), |p| format!("{:.3}", p.1))
+    };
+    let lda_td = baselines.lda_td;
+    let mut out = vec![format!(
+        "The run was evaluated {} times, up to epoch {last_epoch}.",
+        td.len()
+    )];
+    let &(min_epoch, min_td) = td
+        .iter()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .expect("td is not empty");
+    out.push(format!(
+        "TD@25 fell from {td0:.2} (epoch {e0}) to its lowest, {min_td:.2}, at epoch {min_epoch} \
+         (NPMI {} there).",
+        at(&npmi, min_epoch)
+    ));
+    let after: Vec<(usize, f64)> = td.iter().copied().filter(|p| p.0 > min_epoch).collect();
+    let crossed = after.iter().find(|p| p.1 >= lda_td);
+    let top = after.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1));
+    out.push(match (crossed, top) {
+        (Some(&(e, t)), _) => format!(
+            "Diversity recovered: TD@25 first reached LDA's {lda_td:.2} at epoch {e} ({t:.2}) \
+             and was {last_td:.2} at the last evaluation."
+        ),
+        (None, Some((e, t))) if t >= min_td + 0.1 => format!(
+            "Diversity recovered in part: TD@25 rose to {t:.2} (epoch {e}) but not to LDA's \
+             {lda_td:.2}; {last_td:.2} at the last evaluation."
+        ),
+        _ => format!(
+            "Diversity did not recover: TD@25 stayed within 0.1 of its lowest after epoch \
+             {min_epoch} ({last_td:.2} at the last evaluation; LDA's {lda_td:.2})."
+        ),
+    });
+    let f = &baselines.floor;
+    out.push(format!(
+        "NPMI peaked at {best:.3} at epoch {best_epoch} ({:.0} % of LDA's {:.3}, {:.1} standard \
+         deviations above the random floor {:.3}); at the last evaluation it was {}.",
+        100.0 * best / baselines.lda_npmi,
+        baselines.lda_npmi,
+        (best - f.mean) / f.std.max(1e-12),
+        f.mean,
+        at(&npmi, last_epoch)
+    ));
+    let from = last_epoch - last_epoch / 4;
+    let tail: Vec<f64> = npmi.iter().filter(|p| p.0 >= from).map(|p| p.1).collect();
+    let tail_td: Vec<f64> = td.iter().filter(|p| p.0 >= from).map(|p| p.1).collect();
+    if tail.len() >= 2 {
+        let (lo, hi) = tail
+            .iter()
+            .fold((f64::MAX, f64::MIN), |a, &v| (a.0.min(v), a.1.max(v)));
+        let (tlo, thi) = tail_td
+            .iter()
+            .fold((f64::MAX, f64::MIN), |a, &v| (a.0.min(v), a.1.max(v)));
+        out.push(format!(
+            "Over the last quarter of the run (epochs {from}–{last_epoch}, {} evaluations) NPMI \
+             stayed between {lo:.3} and {hi:.3} and TD@25 between {tlo:.2} and {thi:.2}.",
+            tail.len()
+        ));
+    }
+    if let Some(short) = short {
+        let long_by_epoch: std::collections::BTreeMap<usize, &EpochRecord> =
+            long.epochs.iter().map(|r| (r.epoch, r)).collect();
+        let shared: Vec<(&EpochRecord, &EpochRecord)> = short
+            .epochs
+            .iter()
+            .filter(|r| r.epoch > 0)
+            .filter_map(|r| long_by_epoch.get(&r.epoch).map(|l| (r, *l)))
+            .collect();
+        // Relative difference of the mean losses: exactly 0 for the same code; float summation
+        // order (another commit, another thread count) gives about 1e-7 that training amplifies.
+        let rel = |a: f64, b: f64| (a - b).abs() / a.abs().max(b.abs()).max(1e-12);
+        let worst = shared
+            .iter()
+            .map(|(a, b)| {
+                let d = [
+                    rel(a.loss_d, b.loss_d),
+                    rel(a.loss_g, b.loss_g),
+                    rel(a.loss_e, b.loss_e),
+                    rel(a.info_nce.unwrap_or(0.0), b.info_nce.unwrap_or(0.0)),
+                ];
+                (a.epoch, d.into_iter().fold(0.0, f64::max))
+            })
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        let short_end = short.epochs.last().map_or(0, |r| r.epoch);
+        let scores = format!(
+            "At epoch {short_end} the shorter run scored NPMI {} and TD@25 {}; this run {} and {}.",
+            at(&short.metric("npmi"), short_end),
+            at(&short.metric("td"), short_end),
+            at(&npmi, short_end),
+            at(&td, short_end)
+        );
+        out.push(match worst {
+            None => "The shorter run shares no epoch with the long one.".to_string(),
+            Some((_, 0.0)) => format!(
+                "The {short_end}-epoch run is this run's beginning: the same mean losses at all \
+                 {} epochs they share. {scores}",
+                shared.len()
+            ),
+            Some((e, d)) => format!(
+                "The {short_end}-epoch run starts from the same seed and settings; over the {} \
+                 epochs they share their mean losses differ by up to {:.1e} (relative, epoch \
+                 {e}). {scores}",
+                shared.len(),
+                d
+            ),
+        });
     }
     out
 }
@@ -869,6 +1024,22 @@ pub fn finished_run(entry: &Entry, budget: Budget, data: &Data, out: &Path) -> O
             && r.is_complete()
             && r.corpus == data.description
     })
+}
+
+/// Reads the [`TrainConfig`] of the run folder `dir` (its `config.json`).
+///
+/// ```
+/// use gcatm::experiments::{entry, Budget};
+/// use gcatm::reproduce::{load_data, read_config, run_entry};
+/// let out = std::env::temp_dir().join(format!("gcatm-doc-read-config-{}", std::process::id()));
+/// let data = load_data(Budget::Smoke, None).unwrap();
+/// let e = entry("2").unwrap();
+/// let run = run_entry(e, Budget::Smoke, &data, &data.evaluator().unwrap(), &out, |_| {}).unwrap();
+/// assert_eq!(read_config(&run.dir).unwrap(), e.config(Budget::Smoke));
+/// # std::fs::remove_dir_all(&out).unwrap();
+/// ```
+pub fn read_config(dir: &Path) -> Result<TrainConfig, ReproduceError> {
+    read_json(&RunFolder::new(dir).config())
 }
 
 /// Reads the per-epoch records of the run folder `dir` (its `history.jsonl`) into a [`History`]

@@ -324,3 +324,42 @@ fn run_entry_continues_reuses_or_replaces() {
     assert_eq!(fresh.origin, Origin::Trained);
     assert_eq!(*fresh.trainer.config(), e6.config(Budget::Smoke));
 }
+
+/// The long run shipped with the notebooks (issue 18) is entry 7 at the `long` budget, and its
+/// history is whole: every epoch once, in order, evaluated every 50 with topics and finite
+/// metrics.
+#[test]
+fn shipped_long_run_is_entry_7_at_the_long_budget() {
+    use gcatm::reproduce::read_history;
+    use gcatm::train::TrainConfig;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks/long-runs/7");
+    let config: TrainConfig =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config, entry("7").unwrap().config(Budget::Long));
+    let history = read_history(&dir).unwrap();
+    // Epochs 1, 2, ... (its binary predates the epoch-0 evaluation): each once, in order.
+    let epochs: Vec<usize> = history.epochs.iter().map(|r| r.epoch).collect();
+    let gap = epochs.iter().enumerate().find(|(i, e)| **e != i + 1);
+    assert!(gap.is_none(), "epoch {:?} out of place", gap);
+    assert!(epochs.len() > 800, "{} epochs", epochs.len());
+    for r in &history.epochs {
+        let evaluated = r.epoch % 50 == 0;
+        assert_eq!(
+            r.metrics.contains_key("npmi"),
+            evaluated,
+            "epoch {}",
+            r.epoch
+        );
+        if evaluated {
+            let topics = r.topics.as_ref().expect("topics at every evaluation");
+            assert_eq!(topics.len(), 20);
+            assert!(topics.iter().all(|t| t.len() == 10));
+            for m in ["npmi", "td", "cv", "purity", "nmi"] {
+                assert!(r.metrics[m].is_finite(), "{m} at epoch {}", r.epoch);
+            }
+        }
+        if r.epoch > 0 {
+            assert!(r.loss_d.is_finite() && r.seconds > 0.0, "epoch {}", r.epoch);
+        }
+    }
+}

@@ -189,6 +189,9 @@ fn floor_band(chart: LineChart, what: &str, floor: Option<(f64, f64)>) -> LineCh
     }
 }
 
+/// The points `(x, y)` of one line of a chart, in order of x.
+pub type Curve = Vec<(f64, f64)>;
+
 /// Rounds away the float noise of multiplying by 0.05.
 fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
@@ -213,9 +216,29 @@ pub fn npmi_and_td(
     floor: Option<(f64, f64)>,
     lda: Option<(f64, f64)>,
 ) -> Result<Figure, PlotError> {
-    let lo = npmi
+    npmi_and_td_runs(title, &[("", npmi, td)], floor, lda)
+}
+
+/// [`npmi_and_td`] for several runs on one chart, each given as `(name, npmi, td)`: for example
+/// a long run beside the short run of the same entry. Its series are named "NPMI, name" and
+/// "TD@25, name" (plain "NPMI" and "TD@25" for an empty name).
+///
+/// ```
+/// let long = ("10 000 epochs", vec![(0.0, 0.04), (5000.0, 0.18), (10000.0, 0.2)], vec![(0.0, 0.6), (5000.0, 0.5), (10000.0, 0.7)]);
+/// let short = ("200 epochs", vec![(0.0, 0.04), (200.0, 0.13)], vec![(0.0, 0.6), (200.0, 0.45)]);
+/// let fig = gcatm::plot::npmi_and_td_runs("entry 7", &[long, short], Some((0.05, 0.016)), None).unwrap();
+/// assert!(fig.svg().contains("TD@25, 200 epochs"));
+/// assert_eq!(fig.chart().series.len(), 4);
+/// ```
+pub fn npmi_and_td_runs<S: AsRef<str>>(
+    title: &str,
+    runs: &[(S, Curve, Curve)],
+    floor: Option<(f64, f64)>,
+    lda: Option<(f64, f64)>,
+) -> Result<Figure, PlotError> {
+    let lo = runs
         .iter()
-        .map(|p| p.1)
+        .flat_map(|r| r.1.iter().map(|p| p.1))
         .chain(floor.map(|(m, s)| m - s))
         .filter(|y| y.is_finite())
         .fold(0.0f64, f64::min);
@@ -224,9 +247,17 @@ pub fn npmi_and_td(
         .x_label("epoch")
         .y_label("NPMI (top 10) / TD@25")
         .markers(true)
-        .legend(Legend::Below)
-        .series("NPMI", npmi)
-        .series("TD@25", td);
+        .legend(Legend::Below);
+    for (name, npmi, td) in runs {
+        let name = name.as_ref();
+        let named = |what: &str| match name {
+            "" => what.to_string(),
+            n => format!("{what}, {n}"),
+        };
+        chart = chart
+            .series(named("NPMI"), npmi.clone())
+            .series(named("TD@25"), td.clone());
+    }
     chart = floor_band(chart, "random 10-word topics, NPMI", floor);
     if let Some((lda_npmi, lda_td)) = lda {
         chart = chart

@@ -32,7 +32,7 @@ mod table;
 
 pub use charts::{
     coherence_curve, coherence_vs_baselines, compare_runs, info_nce, losses, npmi_and_td,
-    npmi_vs_topics,
+    npmi_and_td_runs, npmi_vs_topics, Curve,
 };
 pub use figure::{Band, Figure, Legend, LineChart, Reference, Series};
 pub use table::{topic_table, TopicTable};
