@@ -85,7 +85,7 @@ training documents), divided by their sum.
 SETUP = """
 use gcatm::experiments::entry;
 use gcatm::experiments::Budget;
-use gcatm::reproduce;
+use gcatm::experiments::reproduce;
 use std::path::PathBuf;
 
 let budget = Budget::from_env().expect("GCATM_BUDGET must be smoke, cpu, long or full");
@@ -402,7 +402,7 @@ def entry_intro(x):
     parts.append("")
     parts.append(f"`gcatm::experiments::entry(\"{x['label']}\").config(budget)`: K = {K[x['label']]}, "
                  "the variant, learning rates and temperature above, the budget's epochs, evaluation period, "
-                 "hidden width and batch cap; trained by `gcatm::reproduce::run_entry` into "
+                 "hidden width and batch cap; trained by `gcatm::experiments::reproduce::run_entry` into "
                  f"`runs/<budget>/{x['label']}/` (beside this notebook; the same folder as `gcatm reproduce "
                  f"{x['label']} --out notebooks/runs/<budget>` writes).")
     parts.append(BUDGETS)
@@ -460,7 +460,7 @@ def entry_notebook(x):
              md("### Results beside the baselines"),
              code(BEST),
              md("### Reading\nComputed from the numbers above (the sentences are written by "
-                "`gcatm::reproduce::reading` from this run's history and baselines)."),
+                "`gcatm::experiments::reproduce::reading` from this run's history and baselines)."),
              code(READING)]
     if n == 9:
         cells += [
@@ -555,7 +555,7 @@ gcatm::plot::npmi_and_td_runs(
 }
 """),
             md("### Reading of the long run\nComputed from its history, the baselines above and this notebook's "
-               "run (`gcatm::reproduce::late_phase_reading`)."),
+               "run (`gcatm::experiments::reproduce::late_phase_reading`)."),
             code("""
 if same_corpus {
     for line in reproduce::late_phase_reading(&long, Some(run.history()), &baselines) {
@@ -647,7 +647,7 @@ embedding (the log's section 2) and every network at the log's learning rate 1e-
     code("""
 use gcatm::experiments::Budget;
 use gcatm::model::{trainable_vars, Bow};
-use gcatm::reproduce;
+use gcatm::experiments::reproduce;
 use gcatm::train::{TrainConfig, Trainer, Variant};
 
 /// evcxr links a copy of candle into every cell, and candle numbers its tensors with a counter
@@ -976,14 +976,14 @@ SUMMARY_INTRO = """
 The twelve entries of the log and entry 9's batch-1024 follow-up (`9b`), at one budget. The rows come
 from the run folders the entry notebooks left in `runs/<budget>/` beside this notebook (each holds its
 `reproduce.json` row); any entry without a finished run there is trained now
-(`gcatm::reproduce::run_all`, which reuses finished runs), and `runs/<budget>/summary.json` is rewritten.
+(`gcatm::experiments::reproduce::run_all`, which reuses finished runs), and `runs/<budget>/summary.json` is rewritten.
 """ + BUDGETS + CONTEXT
 
 SUMMARY = [
     DEP,
     code("""
 use gcatm::experiments::{Budget, JULY_2021_HARD_LABEL_NPMI};
-use gcatm::reproduce::{self, SummaryRow};
+use gcatm::experiments::reproduce::{self, SummaryRow};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -1100,8 +1100,8 @@ gcatm::plot::LineChart::new("InfoNCE per epoch: entry 11 (lr 1e-4) vs entry 12 (
     md("""
 ## Reading
 
-Every sentence below is computed from the runs above (`gcatm::reproduce::reading` per entry, against the
-random floor and LDA at its K; `gcatm::reproduce::siblings` for the pairs of entries that differ in one
+Every sentence below is computed from the runs above (`gcatm::experiments::reproduce::reading` per entry, against the
+random floor and LDA at its K; `gcatm::experiments::reproduce::siblings` for the pairs of entries that differ in one
 setting).
 """),
     code("""

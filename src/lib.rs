@@ -6,7 +6,8 @@
 //!
 //! The modules follow the data's path:
 //! [`corpus`] → [`model`] (encoder, generator, critic, prior) → [`loss`] → [`train`] → [`eval`] →
-//! [`plot`], with [`experiments`] holding the log's entries as typed data.
+//! [`plot`], with [`experiments`] holding the log's entries as typed data and the runner that
+//! re-runs them ([`experiments::reproduce`]).
 //!
 //! ```
 //! use gcatm::corpus::PlantedCorpus;
@@ -26,5 +27,4 @@ pub mod experiments;
 pub mod loss;
 pub mod model;
 pub mod plot;
-pub mod reproduce;
 pub mod train;

@@ -1,9 +1,9 @@
-//! `gcatm reproduce` and `gcatm::reproduce` at the smoke budget (planted corpus, seconds).
-use gcatm::experiments::{entry, Budget};
-use gcatm::reproduce::{
+//! `gcatm reproduce` and `gcatm::experiments::reproduce` at the smoke budget (planted corpus, seconds).
+use gcatm::experiments::reproduce::{
     load_data, read_row, read_summary, run_all, write_summary, Progress, ReproduceError,
-    SummaryRow, ROW_FILE, SUMMARY_FILE,
+    SummaryRow, SUMMARY_FILE,
 };
+use gcatm::experiments::{entry, Budget};
 use std::path::Path;
 use std::process::Command;
 
@@ -31,7 +31,7 @@ fn check_run_folder(dir: &Path) {
         "history.jsonl",
         "topics.txt",
         "metrics.json",
-        ROW_FILE,
+        "reproduce.json",
     ] {
         assert!(
             dir.join(f).is_file(),
@@ -260,7 +260,7 @@ fn unknown_entry_and_bad_budget_are_refused() {
 /// uninterrupted one does; a finished one is reused; another configuration is trained afresh.
 #[test]
 fn run_entry_continues_reuses_or_replaces() {
-    use gcatm::reproduce::{run_entry, Origin};
+    use gcatm::experiments::reproduce::{run_entry, Origin};
     use gcatm::train::{train_to_dir, Trainer};
     let data = load_data(Budget::Smoke, None).unwrap();
     let evaluator = data.evaluator().unwrap();
@@ -330,7 +330,7 @@ fn run_entry_continues_reuses_or_replaces() {
 /// metrics.
 #[test]
 fn shipped_long_run_is_entry_7_at_the_long_budget() {
-    use gcatm::reproduce::read_history;
+    use gcatm::experiments::reproduce::read_history;
     use gcatm::train::TrainConfig;
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks/long-runs/7");
     let config: TrainConfig =

@@ -210,8 +210,10 @@ fn a_holder_killed_with_sigkill_does_not_block_the_next_run() {
 
 #[test]
 fn reproduce_refuses_a_folder_another_writer_holds() {
+    use gcatm::experiments::reproduce::{
+        all_entries, load_data, run_all, run_entry, ReproduceError,
+    };
     use gcatm::experiments::{entry, Budget};
-    use gcatm::reproduce::{all_entries, load_data, run_all, run_entry, ReproduceError};
     let tmp = tempfile::tempdir().unwrap();
     let data = load_data(Budget::Smoke, None).unwrap(); // the planted corpus
     let evaluator = data.evaluator().unwrap();

@@ -1,7 +1,7 @@
 //! `gcatm baseline`: LDA fitted and scored like a trained model, and the random-topic floor.
-use super::common::{load_corpus, CorpusSource, Loaded};
 use anyhow::Context;
 use gcatm::baseline::{Floor, FloorOptions, Lda, LdaConfig, Measure};
+use gcatm::corpus::{CorpusSource, LoadedCorpus as Loaded};
 use gcatm::eval::{Evaluation, Evaluator};
 use gcatm::train::{write_atomic, write_json};
 use serde::Serialize;
@@ -141,7 +141,7 @@ fn run_lda(args: LdaArgs) -> anyhow::Result<()> {
     config
         .validate()
         .map_err(|e| anyhow::anyhow!("invalid settings: {e}"))?;
-    let loaded = load_corpus(&source)?;
+    let loaded = source.load()?;
     eprintln!("corpus: {}", loaded.description);
     let evaluator = evaluator(&loaded)?;
     let total = config
@@ -243,7 +243,7 @@ fn run_lda(args: LdaArgs) -> anyhow::Result<()> {
 }
 
 fn run_floor(args: FloorArgs) -> anyhow::Result<()> {
-    let loaded = load_corpus(&args.corpus.source())?;
+    let loaded = args.corpus.source().load()?;
     let evaluator = evaluator(&loaded)?;
     let floor = evaluator.floor(&FloorOptions {
         topics: args.topics,

@@ -1,5 +1,6 @@
 //! `gcatm bench`: training speed on a corpus, as the median epoch time after a warm-up epoch.
-use super::common::{load_corpus, peak_rss_mb, planted, CorpusSource};
+use super::common::peak_rss_mb;
+use gcatm::corpus::{CorpusSource, LoadedCorpus};
 use gcatm::train::{Backend, TrainConfig, Trainer, Variant};
 use std::path::PathBuf;
 
@@ -45,11 +46,12 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         "--epochs must be at least 2 (one warm-up, one timed)"
     );
     let loaded = match &args.corpus {
-        Some(_) => load_corpus(&CorpusSource {
+        Some(_) => CorpusSource {
             corpus: args.corpus.clone(),
             restrict_vocab: args.restrict_vocab.clone(),
-        })?,
-        None => planted(),
+        }
+        .load()?,
+        None => LoadedCorpus::planted(),
     };
     let config = TrainConfig {
         topics: args.topics,

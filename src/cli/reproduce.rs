@@ -1,10 +1,10 @@
 //! `gcatm reproduce`: re-run one entry of the experiment log, or all of them, at a budget.
 use super::common::{epoch_line, Eta};
 use anyhow::Context;
-use gcatm::experiments::{Budget, Entry};
-use gcatm::reproduce::{
+use gcatm::experiments::reproduce::{
     all_entries, find_entry, load_data, run_all, run_entry, Progress, SummaryRow, SUMMARY_FILE,
 };
+use gcatm::experiments::{Budget, Entry};
 use gcatm::train::EpochRecord;
 use std::path::PathBuf;
 
@@ -37,7 +37,7 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         None => Budget::from_env()?,
     };
     let data = load_data(budget, args.data.as_deref())?;
-    match &data.data_dir {
+    match data.source.as_ref().and_then(|s| s.corpus.as_ref()) {
         Some(dir) => eprintln!(
             "budget {budget}; corpus: {} from {}",
             data.description,

@@ -1,7 +1,8 @@
 //! `gcatm train`: train a model and write a run folder (or continue one with `--resume`).
-use super::common::{epoch_line, load_corpus, read_json, CorpusSource, Eta, Loaded};
+use super::common::{epoch_line, read_json, Eta};
 use anyhow::Context;
 use gcatm::corpus::InputTransform;
+use gcatm::corpus::{CorpusSource, LoadedCorpus as Loaded};
 use gcatm::eval::{Evaluator, Measures};
 use gcatm::experiments::{entry, Budget};
 use gcatm::train::{
@@ -124,7 +125,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             // Locked before anything is read: a folder another process trains is not joined.
             let folder = RunFolder::new(dir).lock()?;
             let source: CorpusSource = read_json(&folder.corpus())?;
-            let loaded = load_corpus(&source)?;
+            let loaded = source.load()?;
             let trainer =
                 load_checkpoint(&folder.checkpoint(), &loaded.train, args.device.as_deref())
                     .with_context(|| format!("resuming the run in {}", dir.display()))?;
@@ -136,7 +137,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                 corpus: args.corpus.clone(),
                 restrict_vocab: args.restrict_vocab.clone(),
             };
-            let loaded = load_corpus(&source)?;
+            let loaded = source.load()?;
             let config = args.config(&loaded)?;
             std::fs::create_dir_all(&args.out)
                 .with_context(|| format!("creating {}", args.out.display()))?;

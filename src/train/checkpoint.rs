@@ -294,7 +294,7 @@ fn open(
     Ok((dir, state, trainer))
 }
 
-fn sibling(dir: &Path, suffix: &str) -> PathBuf {
+pub(crate) fn sibling(dir: &Path, suffix: &str) -> PathBuf {
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().to_string())

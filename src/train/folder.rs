@@ -1,6 +1,6 @@
 //! Run folders: the names of their files, one writer at a time (a lock per folder), and their size
 //! on disk.
-use super::checkpoint::checkpoint_epoch;
+use super::checkpoint::{checkpoint_epoch, sibling};
 use super::TrainError;
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions, TryLockError};
@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 /// A run folder, as [`super::train_to_dir`] and `gcatm train` write it: `config.json`,
 /// `history.jsonl`, `topics.txt`, `metrics.json`, `checkpoint/` (the latest checkpoint, to resume
 /// from), `best/` (the best evaluation's weights, [`super::save_weights`]), `corpus.json` (where
-/// `gcatm train` got its documents) and `.lock`.
+/// `gcatm train` got its documents), `reproduce.json` (a log entry's row, when the run re-ran one)
+/// and `.lock`. Every name is here, once.
 ///
 /// Readers (a notebook reading a finished run, `gcatm coherence`) need nothing more than the file
 /// names. A process that writes the folder first takes its lock, [`RunFolder::lock`]: one writer
@@ -84,6 +85,37 @@ impl RunFolder {
     /// for evaluation only.
     pub fn best(&self) -> PathBuf {
         self.path.join("best")
+    }
+
+    /// `reproduce.json`: the log entry's summary row, when
+    /// [`crate::experiments::reproduce::run_entry`] wrote the run.
+    pub fn row(&self) -> PathBuf {
+        self.path.join("reproduce.json")
+    }
+
+    /// Removes everything a run wrote in the folder (the files above, `checkpoint/`, `best/` and
+    /// what an interrupted save left beside them), so that a new run starts from nothing; other
+    /// files and the lock file stay. Call it holding the lock.
+    pub fn clear(&self) -> Result<(), TrainError> {
+        let files = [
+            self.config(),
+            self.history(),
+            self.topics(),
+            self.metrics(),
+            self.corpus(),
+            self.row(),
+        ];
+        for p in files.iter().filter(|p| p.is_file()) {
+            std::fs::remove_file(p).map_err(|e| TrainError::file(p, e))?;
+        }
+        for d in [self.checkpoint(), self.best()] {
+            for p in [sibling(&d, "old"), sibling(&d, "tmp"), d] {
+                if p.is_dir() {
+                    std::fs::remove_dir_all(&p).map_err(|e| TrainError::file(&p, e))?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// `.lock`: the file the writer's lock is on; it names the holder while held.

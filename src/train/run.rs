@@ -77,7 +77,7 @@ where
 }
 
 /// [`train_to_dir`] into a folder whose lock the caller holds already (to prepare the folder
-/// before training, as `gcatm train` and [`crate::reproduce::run_entry`] do). It writes:
+/// before training, as `gcatm train` and [`crate::experiments::reproduce::run_entry`] do). It writes:
 /// - `config.json` — the [`super::TrainConfig`];
 /// - `history.jsonl` — one JSON object per epoch ([`EpochRecord`]: `epoch`, `loss_d`, `loss_g`,
 ///   `loss_e`, `info_nce`, `seconds`, and `npmi`, `td`, ... on evaluated epochs), after the

@@ -1,4 +1,6 @@
-//! The experiment log's entries as typed data, and the compute [`Budget`] they are re-run at.
+//! The experiment log's entries as typed data, the compute [`Budget`] they are re-run at, and
+//! [`reproduce`], the runner that trains them into run folders (what `gcatm reproduce` and the
+//! notebooks call).
 //!
 //! The log (`InfoNCELoss_log`, August 2021; see `experiment-log.md` in the shared docs) holds twelve
 //! entries in two sections: section 1 uses the hard topic label embedding ([`Variant::Hard`]),
@@ -15,6 +17,8 @@
 //! let cfg = e.config(Budget::Full);
 //! assert_eq!((cfg.topics, cfg.batch_size, cfg.temperature), (100, 256, 0.5));
 //! ```
+pub mod reproduce;
+
 use crate::train::{TrainConfig, Variant};
 use serde::Serialize;
 

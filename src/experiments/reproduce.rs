@@ -14,7 +14,7 @@
 //!
 //! ```
 //! use gcatm::experiments::{entry, Budget};
-//! use gcatm::reproduce::{load_data, read_summary, run_entry, write_summary};
+//! use gcatm::experiments::reproduce::{load_data, read_summary, run_entry, write_summary};
 //! let out = std::env::temp_dir().join(format!("gcatm-doc-reproduce-{}", std::process::id()));
 //! let data = load_data(Budget::Smoke, None).unwrap(); // the planted corpus, no files needed
 //! let evaluator = data.evaluator().unwrap();
@@ -25,9 +25,7 @@
 //! assert_eq!(read_summary(&out.join("summary.json")).unwrap()[0].entry, "6");
 //! # std::fs::remove_dir_all(&out).unwrap();
 //! ```
-use crate::corpus::{
-    fetch, load_20ng_1883, news_clean_vocab_path, Corpus, CorpusError, PlantedCorpus,
-};
+use crate::corpus::{fetch, Corpus, CorpusError, CorpusSource, PlantedCorpus};
 use crate::eval::{EvalError, Evaluator, Measures};
 use crate::experiments::{entries, entry, Budget, CorpusChoice, Entry, ExperimentError};
 use crate::train::{
@@ -40,9 +38,6 @@ use std::time::Instant;
 
 /// The file [`run_all`] writes in its output folder.
 pub const SUMMARY_FILE: &str = "summary.json";
-
-/// The file [`run_entry`] adds to each run folder: the entry's [`SummaryRow`].
-pub const ROW_FILE: &str = "reproduce.json";
 
 /// What can stop a re-run.
 #[derive(Debug, thiserror::Error)]
@@ -110,10 +105,9 @@ pub struct Data {
     pub test: Option<Corpus>,
     /// The choice of [`Budget::corpus`] this was loaded for.
     pub choice: CorpusChoice,
-    /// The data folder (20ng-1883 only).
-    pub data_dir: Option<PathBuf>,
-    /// The `20news_clean` vocabulary the corpus was restricted to (20ng-1883 only).
-    pub vocab_file: Option<PathBuf>,
+    /// Where the documents were read from (20ng-1883 only; absolute paths): what a run folder's
+    /// `corpus.json` holds, so that `gcatm train --resume` reloads the same documents.
+    pub source: Option<CorpusSource>,
     /// One line saying what the corpus is (without the folder it was read from).
     pub description: String,
 }
@@ -134,7 +128,7 @@ impl Data {
     ///
     /// ```
     /// use gcatm::experiments::Budget;
-    /// let data = gcatm::reproduce::load_data(Budget::Smoke, None).unwrap();
+    /// let data = gcatm::experiments::reproduce::load_data(Budget::Smoke, None).unwrap();
     /// let evaluator = data.evaluator().unwrap();
     /// let topics = vec![data.train.vocab().words()[..10].to_vec()];
     /// let e = evaluator.evaluate_topics(&topics).unwrap();
@@ -168,7 +162,7 @@ impl Data {
     ///
     /// ```
     /// use gcatm::experiments::Budget;
-    /// let data = gcatm::reproduce::load_data(Budget::Smoke, None).unwrap();
+    /// let data = gcatm::experiments::reproduce::load_data(Budget::Smoke, None).unwrap();
     /// let b = data.baselines(&data.evaluator().unwrap(), 8).unwrap();
     /// assert!(b.lda_npmi > b.floor.mean + 3.0 * b.floor.std);
     /// ```
@@ -197,7 +191,7 @@ impl Data {
 /// it comes from `history` and `baselines`.
 ///
 /// ```
-/// use gcatm::reproduce::{reading, Baselines};
+/// use gcatm::experiments::reproduce::{reading, Baselines};
 /// use gcatm::eval::{Floor, FloorOptions};
 /// use gcatm::train::{EpochRecord, History};
 /// let rec = |epoch, npmi, td| EpochRecord {
@@ -284,7 +278,7 @@ pub fn reading(history: &History, baselines: &Baselines) -> Vec<String> {
 /// One sentence per line; every number comes from the histories and `baselines`.
 ///
 /// ```
-/// use gcatm::reproduce::{late_phase_reading, Baselines};
+/// use gcatm::experiments::reproduce::{late_phase_reading, Baselines};
 /// use gcatm::eval::{Floor, FloorOptions};
 /// use gcatm::train::{EpochRecord, History};
 /// let rec = |epoch, npmi, td| EpochRecord {
@@ -449,7 +443,7 @@ pub fn best_by_topics(rows: &[SummaryRow], labels: &[&str]) -> Vec<(usize, f64)>
 ///
 /// ```
 /// use gcatm::experiments::{entry, Budget};
-/// use gcatm::reproduce::{siblings, SummaryRow};
+/// use gcatm::experiments::reproduce::{siblings, SummaryRow};
 /// let row = |label: &str, best: f64, td: f64| {
 ///     let mut r = SummaryRow::new(entry(label).unwrap(), Budget::Cpu, std::path::Path::new("x"), "c");
 ///     r.best_npmi = Some(best);
@@ -533,7 +527,7 @@ pub const MEASURES: Measures = Measures {
 ///
 /// ```
 /// use gcatm::experiments::Budget;
-/// use gcatm::reproduce::{load_data, ReproduceError};
+/// use gcatm::experiments::reproduce::{load_data, ReproduceError};
 /// let smoke = load_data(Budget::Smoke, None).unwrap();
 /// assert_eq!((smoke.train.n_docs(), smoke.train.vocab_size()), (512, 300));
 /// let empty = std::env::temp_dir();
@@ -562,8 +556,7 @@ pub fn load_data(budget: Budget, data_dir: Option<&Path>) -> Result<Data, Reprod
                 train: planted.corpus,
                 test: None,
                 choice,
-                data_dir: None,
-                vocab_file: None,
+                source: None,
                 description,
             })
         }
@@ -577,22 +570,23 @@ pub fn load_data(budget: Budget, data_dir: Option<&Path>) -> Result<Data, Reprod
             if !dir.join("20ng").join("train_bow.npz").exists() {
                 return Err(missing("20ng/train_bow.npz"));
             }
-            let vocab_file =
-                news_clean_vocab_path(&dir).ok_or_else(|| missing("20news_clean/vocab.pkl"))?;
-            let (train, test) = load_20ng_1883(&dir)?;
+            let dir = absolute(&dir);
+            let source = CorpusSource::twenty_ng_1883(&dir)
+                .ok_or_else(|| missing("20news_clean/vocab.pkl"))?;
+            let loaded = source.load()?;
+            let (train, test) = (loaded.train, loaded.test);
             // No folder in it: notebooks print it, and their outputs must not show the machine.
             let description = format!(
                 "20ng-1883 ({} train, {} test documents, V = {})",
                 train.n_docs(),
-                test.n_docs(),
+                test.as_ref().map_or(0, |t| t.n_docs()),
                 train.vocab_size()
             );
             Ok(Data {
                 train,
-                test: Some(test),
+                test,
                 choice,
-                data_dir: Some(dir),
-                vocab_file: Some(vocab_file),
+                source: Some(source),
                 description,
             })
         }
@@ -602,8 +596,8 @@ pub fn load_data(budget: Budget, data_dir: Option<&Path>) -> Result<Data, Reprod
 /// Finds an entry like [`crate::experiments::entry`], with an error naming the key.
 ///
 /// ```
-/// assert_eq!(gcatm::reproduce::find_entry("9b").unwrap().batch_size, 1024);
-/// assert!(gcatm::reproduce::find_entry("99").is_err());
+/// assert_eq!(gcatm::experiments::reproduce::find_entry("9b").unwrap().batch_size, 1024);
+/// assert!(gcatm::experiments::reproduce::find_entry("99").is_err());
 /// ```
 pub fn find_entry(key: &str) -> Result<&'static Entry, ReproduceError> {
     entry(key).ok_or_else(|| ReproduceError::UnknownEntry(key.to_string()))
@@ -613,7 +607,7 @@ pub fn find_entry(key: &str) -> Result<&'static Entry, ReproduceError> {
 /// batch-1024 follow-up (`9b`) right after entry 9.
 ///
 /// ```
-/// let all = gcatm::reproduce::all_entries();
+/// let all = gcatm::experiments::reproduce::all_entries();
 /// assert_eq!(all.len(), 13);
 /// assert_eq!(all[9].label, "9b");
 /// ```
@@ -761,7 +755,7 @@ impl SummaryRow {
 /// A one-line description of this machine: CPU model, logical cores, OS and architecture.
 ///
 /// ```
-/// assert!(gcatm::reproduce::machine().contains("core"));
+/// assert!(gcatm::experiments::reproduce::machine().contains("core"));
 /// ```
 pub fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
@@ -845,40 +839,11 @@ impl EntryRun {
     }
 }
 
-/// The names [`crate::train::train_to_dir`] and [`run_entry`] write in a run folder.
-const RUN_FILES: [&str; 6] = [
-    "config.json",
-    "history.jsonl",
-    "topics.txt",
-    "metrics.json",
-    "corpus.json",
-    ROW_FILE,
-];
-const RUN_DIRS: [&str; 2] = ["checkpoint", "best"];
-
-/// Removes what an earlier run left in `dir` (only the run folder's own files), so that a re-run
-/// starts fresh instead of mixing with it.
-fn clear_run(dir: &Path) -> Result<(), ReproduceError> {
-    for f in RUN_FILES {
-        let p = dir.join(f);
-        if p.is_file() {
-            std::fs::remove_file(&p).map_err(|e| ReproduceError::file(&p, e))?;
-        }
-    }
-    for d in RUN_DIRS {
-        let p = dir.join(d);
-        if p.is_dir() {
-            std::fs::remove_dir_all(&p).map_err(|e| ReproduceError::file(&p, e))?;
-        }
-    }
-    Ok(())
-}
-
 /// Trains `entry` at `budget` (its [`Entry::config`]) on `data`, evaluating with `evaluator`
 /// every [`Budget::eval_every`] epochs, into the run folder `out/<label>`. The folder is the one
 /// `gcatm train` writes (`config.json`, `history.jsonl`, `topics.txt`, `metrics.json`,
 /// `checkpoint/`, `best/`; `corpus.json` for 20ng-1883, so that `gcatm train --resume` can
-/// continue it) plus [`ROW_FILE`]. `on_epoch` sees every epoch trained by this call.
+/// continue it) plus `reproduce.json` ([`RunFolder::row`]). `on_epoch` sees every epoch trained by this call.
 ///
 /// What the folder already holds decides where training starts ([`EntryRun::origin`]):
 /// - a finished run of the same entry, budget, corpus and configuration is loaded from its
@@ -896,7 +861,7 @@ fn clear_run(dir: &Path) -> Result<(), ReproduceError> {
 ///
 /// ```
 /// use gcatm::experiments::{entry, Budget};
-/// use gcatm::reproduce::{load_data, run_entry, Origin};
+/// use gcatm::experiments::reproduce::{load_data, run_entry, Origin};
 /// let out = std::env::temp_dir().join(format!("gcatm-doc-run-entry-{}", std::process::id()));
 /// let data = load_data(Budget::Smoke, None).unwrap();
 /// let evaluator = data.evaluator().unwrap();
@@ -955,15 +920,9 @@ where
             (t, Origin::Resumed(at))
         }
         None => {
-            clear_run(&dir)?;
-            if let (Some(data_dir), Some(vocab)) = (&data.data_dir, &data.vocab_file) {
-                // The shape of `gcatm train`'s corpus source: the 20ng folder restricted to the
-                // vocabulary.
-                let source = serde_json::json!({
-                    "corpus": absolute(&data_dir.join("20ng")),
-                    "restrict_vocab": absolute(vocab),
-                });
-                write_json(&folder.corpus(), &source)?;
+            folder.clear()?;
+            if let Some(source) = &data.source {
+                write_json(&folder.corpus(), source)?;
             }
             (Trainer::new(config, &data.train)?, Origin::Trained)
         }
@@ -983,7 +942,7 @@ where
     }
     let row = SummaryRow::new(entry, budget, &absolute(&dir), &data.description)
         .with_results(&summary, trainer.history());
-    write_json(&dir.join(ROW_FILE), &row)?;
+    write_json(&folder.row(), &row)?;
     drop(folder);
     Ok(EntryRun {
         entry: entry.clone(),
@@ -1002,17 +961,17 @@ fn absolute(p: &Path) -> PathBuf {
 
 /// Reads the [`SummaryRow`] a finished [`run_entry`] left in `dir`.
 pub fn read_row(dir: &Path) -> Result<SummaryRow, ReproduceError> {
-    read_json(&dir.join(ROW_FILE))
+    read_json(&RunFolder::new(dir).row())
 }
 
 /// The row of a finished run of `entry` at `budget` on `data`'s corpus in `out/<label>`, if the
-/// folder holds one (its [`ROW_FILE`], complete, same budget and corpus); `None` otherwise.
+/// folder holds one (its [`RunFolder::row`], complete, same budget and corpus); `None` otherwise.
 /// (It reads the row only; [`run_entry`] also loads the run's checkpoint and checks its
 /// configuration before reusing it.)
 ///
 /// ```
 /// use gcatm::experiments::{entry, Budget};
-/// use gcatm::reproduce::{finished_run, load_data};
+/// use gcatm::experiments::reproduce::{finished_run, load_data};
 /// let data = load_data(Budget::Smoke, None).unwrap();
 /// let nowhere = std::env::temp_dir().join("gcatm-doc-no-runs-here");
 /// assert!(finished_run(entry("3").unwrap(), Budget::Smoke, &data, &nowhere).is_none());
@@ -1030,7 +989,7 @@ pub fn finished_run(entry: &Entry, budget: Budget, data: &Data, out: &Path) -> O
 ///
 /// ```
 /// use gcatm::experiments::{entry, Budget};
-/// use gcatm::reproduce::{load_data, read_config, run_entry};
+/// use gcatm::experiments::reproduce::{load_data, read_config, run_entry};
 /// let out = std::env::temp_dir().join(format!("gcatm-doc-read-config-{}", std::process::id()));
 /// let data = load_data(Budget::Smoke, None).unwrap();
 /// let e = entry("2").unwrap();
@@ -1047,7 +1006,7 @@ pub fn read_config(dir: &Path) -> Result<TrainConfig, ReproduceError> {
 ///
 /// ```
 /// use gcatm::experiments::{entry, Budget};
-/// use gcatm::reproduce::{load_data, read_history, run_entry};
+/// use gcatm::experiments::reproduce::{load_data, read_history, run_entry};
 /// let out = std::env::temp_dir().join(format!("gcatm-doc-history-{}", std::process::id()));
 /// let data = load_data(Budget::Smoke, None).unwrap();
 /// let e = entry("12").unwrap();
