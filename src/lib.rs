@@ -24,6 +24,7 @@ mod simd;
 pub mod device;
 pub mod eval;
 pub mod experiments;
+pub(crate) mod kernels;
 pub mod loss;
 pub mod model;
 pub mod plot;

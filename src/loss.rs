@@ -132,7 +132,7 @@ pub(crate) fn info_nce_host(
     temperature: f64,
     weight: f64,
 ) -> Result<(f32, Vec<f32>, Vec<f32>)> {
-    use crate::model::kernels::{exp_nonpositive, gemm_into, Mat};
+    use crate::kernels::{exp_nonpositive, gemm_into, Mat};
     if d == 0 || x_i.len() != x_j.len() || !x_i.len().is_multiple_of(d) {
         candle_core::bail!(
             "info_nce: sides of {} and {} values in rows of {d}",

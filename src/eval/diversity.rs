@@ -38,9 +38,14 @@ pub fn topic_diversity<T: Eq + Hash>(topics: &[Vec<T>], top_n: usize) -> Result<
 /// assert_eq!(topic_uniqueness(&topics, 2).unwrap(), 0.75);
 /// ```
 pub fn topic_uniqueness<T: Eq + Hash>(topics: &[Vec<T>], top_n: usize) -> Result<f64, EvalError> {
-    let sets: Vec<HashSet<&T>> = topics
+    // Each topic's distinct words in their order (not a HashSet's, whose iteration order, and so
+    // the float sum below, would change from process to process).
+    let sets: Vec<Vec<&T>> = topics
         .iter()
-        .map(|t| t.iter().take(top_n).collect::<HashSet<_>>())
+        .map(|t| {
+            let mut seen = HashSet::new();
+            t.iter().take(top_n).filter(|w| seen.insert(*w)).collect::<Vec<_>>()
+        })
         .filter(|s| !s.is_empty())
         .collect();
     if sets.is_empty() {

@@ -1,6 +1,7 @@
-use super::kernels::{self, CpuView, Mat};
 use super::layers::LEAKY_SLOPE as SLOPE;
 use super::layers::{block_tail, linear_t, BatchNorm1d, Bow, Input, Linear};
+use super::ops::CpuView;
+use crate::kernels::{self, Mat};
 use candle_core::backprop::GradStore;
 use candle_core::{Device, Module, ModuleT, Result, Tensor};
 use candle_nn::{Init, VarBuilder};
@@ -61,7 +62,7 @@ impl Critic {
     /// D(theta, bow): one score per row (`B x 1`), BatchNorm over this batch in training mode.
     pub fn score(&self, theta: &Tensor, bow: Bow, train: bool) -> Result<Tensor> {
         let pre = (linear_t(theta, &self.theta_weight)? + bow.matmul(&self.bow_weight)?)?;
-        let pre = super::kernels::bias_add(&pre, &self.bias)?;
+        let pre = super::ops::bias_add(&pre, &self.bias)?;
         let h = block_tail(&pre, &self.bn, train)?;
         self.out.forward(&h)
     }
@@ -121,7 +122,7 @@ impl Critic {
         let (mean_fake, dpre_fake) = self.half(&pr, &theta_fake, &input_fake, 1.0, &mut sums)?;
         // Weight gradients: the fake half's product fills a fresh buffer (no zeroing), the
         // real half's is added to it in place.
-        let theta_grad = |theta: &Tensor, dpre: &[f32], acc: Option<&mut Vec<f32>>| {
+        let theta_grad = |theta: &Tensor, dpre: &[f32], acc: Option<&mut Vec<f32>>| -> Result<_> {
             let b = theta.dim(0)?;
             let tv = CpuView::new(theta)?;
             let dm = Mat {
@@ -135,8 +136,8 @@ impl Critic {
                 cs: 1,
             };
             match acc {
-                Some(g) => kernels::gemm_into(g, (h, k, b), dm, tm, true).map(|_| None),
-                None => kernels::gemm_new((h, k, b), dm, tm).map(Some),
+                Some(g) => Ok(kernels::gemm_into(g, (h, k, b), dm, tm, true).map(|_| None)?),
+                None => Ok(kernels::gemm_new((h, k, b), dm, tm).map(Some)?),
             }
         };
         let mut g_wt = theta_grad(&theta_fake, &dpre_fake, None)?.unwrap_or_default();
@@ -342,7 +343,7 @@ impl HeadSums {
     fn insert_into(self, grads: &mut GradStore, c: &Critic) -> Result<()> {
         let dev = Device::Cpu;
         let h = self.w2.len();
-        self.bn.insert_into(grads, &c.bias, &c.bn)?;
+        super::ops::insert_block_sums(self.bn, grads, &c.bias, &c.bn)?;
         let w2: Vec<f32> = self.w2.into_iter().map(|a| a as f32).collect();
         grads.insert(&c.out.weight, Tensor::from_vec(w2, (1, h), &dev)?);
         grads.insert(

@@ -1,7 +1,8 @@
-use super::kernels::{self, BlockSums, BnConsts, CpuView, Mat};
 use super::layers::LEAKY_SLOPE as SLOPE;
 use super::layers::{block_tail, BatchNorm1d, Bow, Input, Linear};
+use super::ops::CpuView;
 use super::Critic;
+use crate::kernels::{self, BlockSums, BnConsts, Mat};
 use candle_core::backprop::GradStore;
 use candle_core::{Device, Module, ModuleT, Result, Tensor};
 use candle_nn::VarBuilder;
@@ -46,9 +47,9 @@ impl Encoder {
 
     /// theta for a dense or sparse batch; the sparse path gives the same values, faster on the CPU.
     pub fn theta(&self, bow: Bow, train: bool) -> Result<Tensor> {
-        let pre = super::kernels::bias_add(&bow.matmul(&self.fc1_weight)?, &self.fc1_bias)?;
+        let pre = super::ops::bias_add(&bow.matmul(&self.fc1_weight)?, &self.fc1_bias)?;
         let h = block_tail(&pre, &self.bn, train)?;
-        super::kernels::softmax_rows(&self.fc2.forward(&h)?)
+        super::ops::softmax_rows(&self.fc2.forward(&h)?)
     }
 }
 
@@ -119,7 +120,7 @@ impl Encoder {
         let dev = Device::Cpu;
         let mut grads = GradStore::default();
         grads.insert(&self.fc1_weight, Tensor::from_vec(g_w1, (v, h), &dev)?);
-        sums.insert_into(&mut grads, &self.fc1_bias, &self.bn)?;
+        super::ops::insert_block_sums(sums, &mut grads, &self.fc1_bias, &self.bn)?;
         grads.insert(&self.fc2.weight, Tensor::from_vec(g_w2, (k, h), &dev)?);
         grads.insert(&self.fc2.bias, Tensor::from_vec(g_b2, k, &dev)?);
         Ok((score as f32, grads))

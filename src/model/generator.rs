@@ -1,7 +1,8 @@
-use super::kernels::{self, BlockSums, CpuView, Mat};
 use super::layers::LEAKY_SLOPE as SLOPE;
 use super::layers::{block_tail, BatchNorm1d, Bow, Linear};
+use super::ops::CpuView;
 use super::Critic;
+use crate::kernels::{self, BlockSums, Mat};
 use candle_core::backprop::GradStore;
 use candle_core::{DType, Device, Module, ModuleT, Result, Tensor, Var, D};
 use candle_nn::{Init, VarBuilder};
@@ -185,7 +186,7 @@ impl Generator {
     /// One pass keeping the hidden features, which the projection head needs.
     pub fn forward_with_hidden(&self, theta: &Tensor, train: bool) -> Result<GeneratorOutput> {
         let hidden = block_tail(&self.fc1.forward(theta)?, &self.bn, train)?;
-        let words = super::kernels::softmax_rows(&self.fc2.forward(&hidden)?)?;
+        let words = super::ops::softmax_rows(&self.fc2.forward(&hidden)?)?;
         Ok(GeneratorOutput { hidden, words })
     }
 
@@ -411,7 +412,7 @@ impl Generator {
         drop(tv);
         let dev = Device::Cpu;
         grads.insert(&self.fc1.weight, Tensor::from_vec(g_w1, (h, k), &dev)?);
-        sums.insert_into(&mut grads, &self.fc1.bias, &self.bn)?;
+        super::ops::insert_block_sums(sums, &mut grads, &self.fc1.bias, &self.bn)?;
         grads.insert(&self.fc2.weight, Tensor::from_vec(g_w2, (v, h), &dev)?);
         grads.insert(&self.fc2.bias, Tensor::from_vec(g_b2, v, &dev)?);
         Ok(((-mean) as f32, info_nce, grads))

@@ -41,7 +41,7 @@ impl Linear {
 
 impl Module for Linear {
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        super::kernels::bias_add(&linear_t(xs, &self.weight)?, &self.bias)
+        super::ops::bias_add(&linear_t(xs, &self.weight)?, &self.bias)
     }
 }
 
@@ -56,7 +56,7 @@ pub(crate) fn linear_t(x: &Tensor, w: &Tensor) -> Result<Tensor> {
 /// `x @ w` (`w^T` when `transposed`) with the lean gradients of [`linear_t`].
 fn lean_product(x: &Tensor, w: &Tensor, transposed: bool) -> Result<Tensor> {
     let wt = if transposed { w.t()? } else { w.clone() };
-    if !super::kernels::on_host(x) {
+    if !super::ops::on_host(x) {
         return x.matmul(&wt);
     }
     let y = x.detach().matmul(&wt.detach())?;
@@ -121,7 +121,7 @@ pub(crate) const LEAKY_SLOPE: f32 = 0.01;
 
 /// LeakyReLU with negative slope [`LEAKY_SLOPE`], as the blocks use.
 pub(crate) fn leaky_relu(xs: &Tensor) -> Result<Tensor> {
-    super::kernels::leaky_relu(xs, LEAKY_SLOPE)
+    super::ops::leaky_relu(xs, LEAKY_SLOPE)
 }
 
 /// BatchNorm1d as PyTorch has it: batch statistics in training mode (biased variance for the
@@ -187,15 +187,15 @@ impl BatchNorm1d {
         pre: &[f32],
         rows: usize,
         move_running: bool,
-    ) -> Result<super::kernels::BnConsts> {
+    ) -> Result<crate::kernels::BnConsts> {
         let n = pre.len() / rows.max(1);
-        let (mean, var) = super::kernels::column_stats(pre, n);
+        let (mean, var) = crate::kernels::column_stats(pre, n);
         if move_running {
             self.update_running(&mean, &var, rows)?;
         }
         let gamma: Vec<f32> = self.weight.to_vec1()?;
         let beta: Vec<f32> = self.bias.to_vec1()?;
-        Ok(super::kernels::BnConsts::new(
+        Ok(crate::kernels::BnConsts::new(
             &mean, &var, self.eps, &gamma, &beta,
         ))
     }
@@ -212,13 +212,13 @@ impl BatchNorm1d {
 
 impl ModuleT for BatchNorm1d {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
-        if train && super::kernels::on_host(xs) {
+        if train && super::ops::on_host(xs) {
             let n = xs.dim(0)?;
             if n < 2 {
                 candle_core::bail!("BatchNorm1d in training mode needs at least 2 rows, got {n}");
             }
             let (y, mean, var) =
-                super::kernels::batch_norm_train(xs, &self.weight, &self.bias, self.eps)?;
+                super::ops::batch_norm_train(xs, &self.weight, &self.bias, self.eps)?;
             self.update_running(&mean, &var, n)?;
             return Ok(y);
         }
@@ -372,18 +372,18 @@ impl Input {
             Input::Sparse(bw) => Ok(sparse_product(bw, w, out)),
             Input::Dense(x) => {
                 let (b, v) = x.dims2()?;
-                let xv = super::kernels::CpuView::new(x)?;
-                let xm = super::kernels::Mat {
+                let xv = super::ops::CpuView::new(x)?;
+                let xm = crate::kernels::Mat {
                     data: xv.data(),
                     rs: v,
                     cs: 1,
                 };
-                let wm = super::kernels::Mat {
+                let wm = crate::kernels::Mat {
                     data: w,
                     rs: out,
                     cs: 1,
                 };
-                super::kernels::gemm_new((b, out, v), xm, wm)
+                Ok(crate::kernels::gemm_new((b, out, v), xm, wm)?)
             }
         }
     }
@@ -398,7 +398,7 @@ impl Input {
                 Ok(gw)
             }
             Input::Dense(x) => dense_gradient(x, g, out, |dims, xt, gm| {
-                super::kernels::gemm_new(dims, xt, gm)
+                Ok(crate::kernels::gemm_new(dims, xt, gm)?)
             }),
         }
     }
@@ -421,7 +421,7 @@ impl Input {
                 Ok(())
             }
             Input::Dense(x) => dense_gradient(x, g, out, |dims, xt, gm| {
-                super::kernels::gemm_into(gw, dims, xt, gm, accumulate)
+                Ok(crate::kernels::gemm_into(gw, dims, xt, gm, accumulate)?)
             }),
         }
     }
@@ -433,16 +433,16 @@ fn dense_gradient<R>(
     x: &Tensor,
     g: &[f32],
     out: usize,
-    product: impl FnOnce((usize, usize, usize), super::kernels::Mat, super::kernels::Mat) -> Result<R>,
+    product: impl FnOnce((usize, usize, usize), crate::kernels::Mat, crate::kernels::Mat) -> Result<R>,
 ) -> Result<R> {
     let (b, v) = x.dims2()?;
-    let xv = super::kernels::CpuView::new(x)?;
-    let xt = super::kernels::Mat {
+    let xv = super::ops::CpuView::new(x)?;
+    let xt = crate::kernels::Mat {
         data: xv.data(),
         rs: 1,
         cs: v,
     };
-    let gm = super::kernels::Mat {
+    let gm = crate::kernels::Mat {
         data: g,
         rs: out,
         cs: 1,

@@ -13,8 +13,8 @@ mod critic;
 mod encoder;
 mod generator;
 mod init;
-pub(crate) mod kernels;
 mod layers;
+mod ops;
 mod prior;
 
 pub use critic::Critic;

@@ -1,46 +1,54 @@
-//! Fused CPU kernels with hand-written gradients for the per-element and per-column work of the
-//! blocks (bias, BatchNorm, LeakyReLU). Composed from candle's generic ops, each of these costs
-//! several passes and, in the backward pass, reductions over the batch dimension, which candle
-//! runs on a slow strided path; together they took more time than the matrix products. Other
-//! devices use candle's ops, which compute the same values.
-//!
-//! Also the host-buffer pieces of the fused CPU steps (critic, generator and encoder steps by
-//! hand): [`gemm_into`], BatchNorm statistics and constants, block and head passes, softmax.
-use candle_core::{CpuStorage, CustomOp1, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor};
+//! Kernels on plain slices: the math of the networks' layers written once, with no candle type.
+//! The fused CPU steps call them on host buffers, and [`crate::model`]'s candle custom ops wrap
+//! them (so that the autograd backend computes the same values on the CPU): bias, BatchNorm in
+//! training mode (statistics, forward and backward), LeakyReLU, softmax (forward and backward),
+//! the block (Linear -> BatchNorm -> LeakyReLU) passes and the critic's head, column sums, and
+//! dense matrix products ([`gemm_into`], [`gemm_new`]).
 use rayon::prelude::*;
 
 /// Rows per block of work. The column reductions add per-block partial sums in block order, so
-/// that f64 partials stay short and the result does not depend on which thread ran a block. The
-/// host-buffer kernels of the fused steps run their blocks on the thread pool (the matrix
-/// products leave the second core idle between them otherwise), and so does the softmax op; the
-/// other candle ops stay serial.
-const ROWS: usize = 16;
+/// that f64 partials stay short and the result does not depend on which thread ran a block.
+pub(crate) const ROWS: usize = 16;
 
-/// Where an op's implementation is chosen by where its data lives: tensors in host memory take the
-/// slice kernels of this module (wrapped as candle custom ops), tensors on a GPU take candle's own
-/// ops, which compute the same math. Which model math runs is the trainer's [`crate::train::Backend`].
-pub(crate) fn on_host(x: &Tensor) -> bool {
-    x.device().is_cpu()
-}
+/// A shape that does not fit a kernel: a bug in the caller, reported as an error instead of a
+/// panic.
+#[derive(Debug)]
+pub(crate) struct ShapeError(pub(crate) String);
 
-fn slice<'a>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [f32]> {
-    let data = match s {
-        CpuStorage::F32(d) => d,
-        _ => candle_core::bail!("fused kernels take f32 tensors"),
-    };
-    match l.contiguous_offsets() {
-        Some((a, b)) => Ok(&data[a..b]),
-        None => candle_core::bail!("fused kernels take contiguous tensors"),
+impl std::fmt::Display for ShapeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
-/// Runs `f` on the f32 data of a contiguous CPU tensor, without copying it.
-fn with_data<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> Result<R>) -> Result<R> {
-    let t = t.contiguous()?;
-    let (storage, layout) = t.storage_and_layout();
-    match &*storage {
-        candle_core::Storage::Cpu(s) => f(slice(s, layout)?),
-        _ => candle_core::bail!("fused kernels run on the CPU"),
+impl std::error::Error for ShapeError {}
+
+/// `Result` of the kernels that check shapes.
+pub(crate) type Result<T> = std::result::Result<T, ShapeError>;
+
+macro_rules! bail {
+    ($($arg:tt)*) => {
+        return Err(ShapeError(format!($($arg)*)))
+    };
+}
+
+/// LeakyReLU of `y` (`slope` for `y <= 0`): the activation of every block.
+#[inline(always)]
+pub(crate) fn leaky(y: f32, slope: f32) -> f32 {
+    if y > 0.0 {
+        y
+    } else {
+        slope * y
+    }
+}
+
+/// LeakyReLU's backward: the gradient `g` of the output at pre-activation `y`.
+#[inline(always)]
+pub(crate) fn leaky_grad(y: f32, g: f32, slope: f32) -> f32 {
+    if y > 0.0 {
+        g
+    } else {
+        slope * g
     }
 }
 
@@ -80,17 +88,8 @@ pub(crate) fn col_sums(x: &[f32], cols: usize) -> Vec<f64> {
     s
 }
 
-/// `x + b` with `b` broadcast over the rows of a `B x n` matrix.
-pub(crate) fn bias_add(x: &Tensor, b: &Tensor) -> Result<Tensor> {
-    if !on_host(x) {
-        return x.broadcast_add(b);
-    }
-    x.contiguous()?.apply_op2(&b.contiguous()?, BiasAdd)
-}
-
-struct BiasAdd;
-
 crate::simd::multiversion! {
+    /// `y = x + b` per row.
     fn bias_rows(x: &[f32], b: &[f32], y: &mut [f32]) {
         let n = b.len();
         for (yr, xr) in y.chunks_exact_mut(n).zip(x.chunks_exact(n)) {
@@ -101,112 +100,34 @@ crate::simd::multiversion! {
     }
 }
 
-impl CustomOp2 for BiasAdd {
-    fn name(&self) -> &'static str {
-        "bias-add"
-    }
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let (x, b) = (slice(s1, l1)?, slice(s2, l2)?);
-        let n = b.len();
-        let mut y = buffer(x.len());
-        y.chunks_mut(n * ROWS)
-            .zip(x.chunks(n * ROWS))
-            .for_each(|(yc, xc)| bias_rows(xc, b, yc));
-        Ok((CpuStorage::F32(y), l1.shape().clone()))
-    }
-    fn bwd(
-        &self,
-        x: &Tensor,
-        b: &Tensor,
-        _res: &Tensor,
-        grad: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        let gx = x.track_op().then(|| grad.clone());
-        let gb = if b.track_op() {
-            let n = b.dim(0)?;
-            let s: Vec<f32> = with_data(grad, |g| Ok(col_sums(g, n)))?
-                .into_iter()
-                .map(|v| v as f32)
-                .collect();
-            Some(Tensor::from_vec(s, n, b.device())?)
-        } else {
-            None
-        };
-        Ok((gx, gb))
-    }
-}
-
-/// LeakyReLU: `x` where positive, `slope * x` elsewhere.
-pub(crate) fn leaky_relu(x: &Tensor, slope: f32) -> Result<Tensor> {
-    if !on_host(x) {
-        return candle_nn::ops::leaky_relu(x, slope as f64);
-    }
-    x.contiguous()?.apply_op1(LeakyRelu(slope))
-}
-
-struct LeakyRelu(f32);
-
 crate::simd::multiversion! {
     /// `y = g` where `x > 0`, else `slope * g` (the forward pass is the case `g = x`).
     fn leaky_rows(x: &[f32], g: &[f32], slope: f32, y: &mut [f32]) {
         for ((a, &v), &d) in y.iter_mut().zip(x).zip(g) {
-            *a = if v > 0.0 { d } else { slope * d };
+            *a = leaky_grad(v, d, slope);
         }
     }
 }
 
-/// Element-wise `f(x_chunk, g_chunk, y_chunk)` over fixed chunks.
-fn map2(x: &[f32], g: &[f32], f: impl Fn(&[f32], &[f32], &mut [f32]) + Sync) -> Vec<f32> {
+/// LeakyReLU's forward (`g = x`) or backward (`g` the output's gradient) on a whole buffer:
+/// `g` where `x > 0`, else `slope * g`, over fixed chunks.
+pub(crate) fn leaky_relu_map(x: &[f32], g: &[f32], slope: f32) -> Vec<f32> {
     const CHUNK: usize = 1 << 14;
     let mut y = buffer(x.len());
     y.chunks_mut(CHUNK)
         .zip(x.chunks(CHUNK).zip(g.chunks(CHUNK)))
-        .for_each(|(yc, (xc, gc))| f(xc, gc, yc));
+        .for_each(|(yc, (xc, gc))| leaky_rows(xc, gc, slope, yc));
     y
 }
 
-impl CustomOp1 for LeakyRelu {
-    fn name(&self) -> &'static str {
-        "leaky-relu"
-    }
-    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        let x = slice(s, l)?;
-        let y = map2(x, x, |x, g, y| leaky_rows(x, g, self.0, y));
-        Ok((CpuStorage::F32(y), l.shape().clone()))
-    }
-    fn bwd(&self, x: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
-        let g = with_data(x, |xv| {
-            with_data(grad, |gv| {
-                Ok(map2(xv, gv, |x, g, y| leaky_rows(x, g, self.0, y)))
-            })
-        })?;
-        Ok(Some(Tensor::from_vec(g, x.shape(), x.device())?))
-    }
-}
-
-/// BatchNorm in training mode on a `B x n` matrix: returns the output and the batch mean and
-/// biased variance per column (for the running statistics).
-pub(crate) fn batch_norm_train(
-    x: &Tensor,
-    gamma: &Tensor,
-    beta: &Tensor,
-    eps: f64,
-) -> Result<(Tensor, Vec<f64>, Vec<f64>)> {
-    let (_, n) = x.dims2()?;
-    let x = x.contiguous()?;
-    let (mean, var) = with_data(&x, |xv| Ok(column_stats(xv, n)))?;
-    let op = BatchNorm {
-        mean: mean.clone(),
-        inv_std: var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect(),
-    };
-    let y = x.apply_op3(&gamma.contiguous()?, &beta.contiguous()?, op)?;
-    Ok((y, mean, var))
+/// `x + b` with `b` added to every row of `x` (rows of `b.len()`), in a new buffer.
+pub(crate) fn bias_add_rows(x: &[f32], b: &[f32]) -> Vec<f32> {
+    let n = b.len().max(1);
+    let mut y = buffer(x.len());
+    y.chunks_mut(n * ROWS)
+        .zip(x.chunks(n * ROWS))
+        .for_each(|(yc, xc)| bias_rows(xc, b, yc));
+    y
 }
 
 /// Per-column mean and biased variance of a row-major `rows x n` matrix, in f64 (BatchNorm's
@@ -251,177 +172,6 @@ crate::simd::multiversion! {
         }
     }
 }
-
-crate::simd::multiversion! {
-    /// `y = x * a + c` per column.
-    fn affine_rows(x: &[f32], a: &[f32], c: &[f32], y: &mut [f32]) {
-        for (yr, xr) in y.chunks_exact_mut(a.len()).zip(x.chunks_exact(a.len())) {
-            for (((o, &v), &aj), &cj) in yr.iter_mut().zip(xr).zip(a).zip(c) {
-                *o = v * aj + cj;
-            }
-        }
-    }
-}
-
-crate::simd::multiversion! {
-    /// Adds `dy` and `dy * xhat` per column into `s` and `sx`, with `xhat = (x - m) * k`.
-    fn add_bn_grad_sums(x: &[f32], dy: &[f32], m: &[f32], k: &[f32], s: &mut [f64], sx: &mut [f64]) {
-        let n = m.len();
-        for (xr, gr) in x.chunks_exact(n).zip(dy.chunks_exact(n)) {
-            for j in 0..n {
-                let xhat = (xr[j] - m[j]) * k[j];
-                s[j] += gr[j] as f64;
-                sx[j] += (gr[j] * xhat) as f64;
-            }
-        }
-    }
-}
-
-crate::simd::multiversion! {
-    /// `dx = a * (dy - c1 - xhat * c2)` per column, with `xhat = (x - m) * k`.
-    fn bn_dx_rows(x: &[f32], dy: &[f32], p: &BnGradConsts, dx: &mut [f32]) {
-        let n = p.m.len();
-        for ((dr, xr), gr) in dx.chunks_exact_mut(n).zip(x.chunks_exact(n)).zip(dy.chunks_exact(n)) {
-            for j in 0..n {
-                let xhat = (xr[j] - p.m[j]) * p.k[j];
-                dr[j] = p.a[j] * (gr[j] - p.c1[j] - xhat * p.c2[j]);
-            }
-        }
-    }
-}
-
-/// Per-column constants of BatchNorm's input gradient.
-struct BnGradConsts {
-    m: Vec<f32>,
-    k: Vec<f32>,
-    a: Vec<f32>,
-    c1: Vec<f32>,
-    c2: Vec<f32>,
-}
-
-struct BatchNorm {
-    mean: Vec<f64>,
-    inv_std: Vec<f64>,
-}
-
-impl CustomOp3 for BatchNorm {
-    fn name(&self) -> &'static str {
-        "batch-norm-train"
-    }
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let (x, g, b) = (slice(s1, l1)?, slice(s2, l2)?, slice(s3, l3)?);
-        let n = g.len();
-        // y = gamma * (x - mean) * inv_std + beta = x * a + c, a and c per column (in f64).
-        let a: Vec<f32> = (0..n)
-            .map(|j| (g[j] as f64 * self.inv_std[j]) as f32)
-            .collect();
-        let c: Vec<f32> = (0..n)
-            .map(|j| (b[j] as f64 - self.mean[j] * g[j] as f64 * self.inv_std[j]) as f32)
-            .collect();
-        let mut y = buffer(x.len());
-        y.chunks_mut(n * ROWS)
-            .zip(x.chunks(n * ROWS))
-            .for_each(|(yc, xc)| affine_rows(xc, &a, &c, yc));
-        Ok((CpuStorage::F32(y), l1.shape().clone()))
-    }
-    fn bwd(
-        &self,
-        x: &Tensor,
-        gamma: &Tensor,
-        beta: &Tensor,
-        _res: &Tensor,
-        grad: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let (rows, n) = x.dims2()?;
-        let gam: Vec<f32> = gamma.to_vec1()?;
-        let m: Vec<f32> = self.mean.iter().map(|&v| v as f32).collect();
-        let k: Vec<f32> = self.inv_std.iter().map(|&v| v as f32).collect();
-        // dbeta = sum dy, dgamma = sum dy * xhat;
-        // dx = gamma * inv_std * (dy - mean(dy) - xhat * mean(dy * xhat)).
-        let (sum_dy, sum_dy_xhat, dx) = with_data(x, |xv| {
-            with_data(grad, |gv| {
-                let parts: Vec<(Vec<f64>, Vec<f64>)> = xv
-                    .chunks(n * ROWS)
-                    .zip(gv.chunks(n * ROWS))
-                    .map(|(xc, gc)| {
-                        let (mut s, mut sx) = (vec![0f64; n], vec![0f64; n]);
-                        add_bn_grad_sums(xc, gc, &m, &k, &mut s, &mut sx);
-                        (s, sx)
-                    })
-                    .collect();
-                let (mut s, mut sx) = (vec![0f64; n], vec![0f64; n]);
-                for (ps, psx) in parts {
-                    for j in 0..n {
-                        s[j] += ps[j];
-                        sx[j] += psx[j];
-                    }
-                }
-                let dx = if x.track_op() {
-                    let r = rows as f64;
-                    let p = BnGradConsts {
-                        a: (0..n)
-                            .map(|j| (gam[j] as f64 * self.inv_std[j]) as f32)
-                            .collect(),
-                        c1: s.iter().map(|v| (v / r) as f32).collect(),
-                        c2: sx.iter().map(|v| (v / r) as f32).collect(),
-                        m: m.clone(),
-                        k: k.clone(),
-                    };
-                    let mut dx = buffer(xv.len());
-                    dx.chunks_mut(n * ROWS)
-                        .zip(xv.chunks(n * ROWS).zip(gv.chunks(n * ROWS)))
-                        .for_each(|(dc, (xc, gc))| bn_dx_rows(xc, gc, &p, dc));
-                    Some(dx)
-                } else {
-                    None
-                };
-                Ok((s, sx, dx))
-            })
-        })?;
-        let dx = match dx {
-            Some(dx) => Some(Tensor::from_vec(dx, (rows, n), x.device())?),
-            None => None,
-        };
-        let to_t = |v: Vec<f64>| {
-            Tensor::from_vec(
-                v.into_iter().map(|a| a as f32).collect::<Vec<f32>>(),
-                n,
-                x.device(),
-            )
-        };
-        let dgamma = if gamma.track_op() {
-            Some(to_t(sum_dy_xhat)?)
-        } else {
-            None
-        };
-        let dbeta = if beta.track_op() {
-            Some(to_t(sum_dy)?)
-        } else {
-            None
-        };
-        Ok((dx, dgamma, dbeta))
-    }
-}
-
-/// Softmax over the last dimension of a `B x n` matrix, with its backward pass
-/// (`dx = y * (dy - sum(dy * y))` per row). candle-nn's fused `softmax_last_dim` records no
-/// gradient, which would cut the adversarial gradient off from the generator and the encoder.
-pub(crate) fn softmax_rows(x: &Tensor) -> Result<Tensor> {
-    if !on_host(x) {
-        return candle_nn::ops::softmax(x, candle_core::D::Minus1);
-    }
-    x.contiguous()?.apply_op1(SoftmaxRows)
-}
-
-struct SoftmaxRows;
 
 /// `e^x` for `x <= 0` (softmax after subtracting the row maximum), within 2 ulp of the exact
 /// value, as straight-line arithmetic that vectorises (the C library's `expf` is a call per
@@ -474,50 +224,6 @@ crate::simd::multiversion! {
     }
 }
 
-impl CustomOp1 for SoftmaxRows {
-    fn name(&self) -> &'static str {
-        "softmax-rows"
-    }
-    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        let x = slice(s, l)?;
-        let n = *l.dims().last().unwrap_or(&1);
-        let y = softmax_forward(x, n);
-        Ok((CpuStorage::F32(y), l.shape().clone()))
-    }
-    fn bwd(&self, x: &Tensor, res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
-        let n = x.dim(candle_core::D::Minus1)?;
-        let dx = with_data(res, |y| with_data(grad, |g| Ok(softmax_backward(y, g, n))))?;
-        Ok(Some(Tensor::from_vec(dx, x.shape(), x.device())?))
-    }
-}
-
-/// The f32 data of a contiguous CPU tensor, borrowed in place (a read lock on its storage).
-pub(crate) struct CpuView<'a> {
-    guard: candle_core::StorageRef<'a>,
-    start: usize,
-    end: usize,
-}
-
-impl<'a> CpuView<'a> {
-    pub(crate) fn new(t: &'a Tensor) -> Result<Self> {
-        let (guard, layout) = t.storage_and_layout();
-        let Some((start, end)) = layout.contiguous_offsets() else {
-            candle_core::bail!("fused kernels take contiguous tensors")
-        };
-        if !matches!(&*guard, candle_core::Storage::Cpu(CpuStorage::F32(_))) {
-            candle_core::bail!("fused kernels take f32 CPU tensors")
-        }
-        Ok(CpuView { guard, start, end })
-    }
-
-    pub(crate) fn data(&self) -> &[f32] {
-        match &*self.guard {
-            candle_core::Storage::Cpu(CpuStorage::F32(d)) => &d[self.start..self.end],
-            _ => &[],
-        }
-    }
-}
-
 /// A matrix operand of [`gemm_into`]: its data and the strides of its rows and columns (a
 /// transposed view swaps them).
 #[derive(Clone, Copy)]
@@ -539,7 +245,7 @@ pub(crate) fn gemm_into(
     accumulate: bool,
 ) -> Result<()> {
     if dst.len() < m * n {
-        candle_core::bail!("gemm: a destination of {} for a {m}x{n} product", dst.len());
+        bail!("gemm: a destination of {} for a {m}x{n} product", dst.len());
     }
     // SAFETY: `dst` holds m x n initialised values and is borrowed mutably, so it aliases
     // neither operand.
@@ -580,7 +286,7 @@ unsafe fn gemm_raw(
         }
     };
     if a.data.len() < extent(&a, m, k) || b.data.len() < extent(&b, k, n) {
-        candle_core::bail!("gemm: operands too small for a {m}x{k} by {k}x{n} product");
+        bail!("gemm: operands too small for a {m}x{k} by {k}x{n} product");
     }
     if m == 0 || n == 0 {
         return Ok(());
@@ -738,8 +444,7 @@ crate::simd::multiversion! {
         let (a, c, w, act, act_sums) = (&p.a[..n], &p.c[..n], &w[..n], &mut act[..], &mut act_sums[..n]);
         for (row, s) in pre.chunks_exact(n).zip(scores.iter_mut()) {
             for j in 0..n {
-                let y = row[j] * a[j] + c[j];
-                let v = if y > 0.0 { y } else { slope * y };
+                let v = leaky(row[j] * a[j] + c[j], slope);
                 act[j] = v;
                 act_sums[j] += v as f64;
             }
@@ -759,8 +464,7 @@ crate::simd::multiversion! {
         let (s, sx) = (&mut s[..n], &mut sx[..n]);
         for (row, g) in pre.chunks_exact(n).zip(dh.chunks_exact(n)) {
             for j in 0..n {
-                let y = row[j] * a[j] + c[j];
-                let dy = if y > 0.0 { g[j] } else { slope * g[j] };
+                let dy = leaky_grad(row[j] * a[j] + c[j], g[j], slope);
                 let xhat = (row[j] - m[j]) * k[j];
                 s[j] += dy as f64;
                 sx[j] += (dy * xhat) as f64;
@@ -779,8 +483,7 @@ crate::simd::multiversion! {
         for (row, g) in pre.chunks_exact_mut(n).zip(dh.chunks_exact(n)) {
             for j in 0..n {
                 let x = row[j];
-                let y = x * a[j] + c[j];
-                let dy = if y > 0.0 { g[j] } else { slope * g[j] };
+                let dy = leaky_grad(x * a[j] + c[j], g[j], slope);
                 let xhat = (x - m[j]) * k[j];
                 let d = a[j] * (dy - c1[j] - xhat * c2[j]);
                 row[j] = d;
@@ -834,28 +537,6 @@ impl BlockSums {
             beta: vec![0.0; n],
         }
     }
-
-    /// Stores the sums as the gradients of `bias` and of the BatchNorm's scale and shift.
-    pub(crate) fn insert_into(
-        self,
-        grads: &mut candle_core::backprop::GradStore,
-        bias: &Tensor,
-        bn: &super::layers::BatchNorm1d,
-    ) -> Result<()> {
-        let dev = candle_core::Device::Cpu;
-        let n = self.bias.len();
-        let t = |v: Vec<f64>| {
-            Tensor::from_vec(
-                v.into_iter().map(|a| a as f32).collect::<Vec<f32>>(),
-                n,
-                &dev,
-            )
-        };
-        grads.insert(bias, t(self.bias)?);
-        grads.insert(&bn.weight, t(self.gamma)?);
-        grads.insert(&bn.bias, t(self.beta)?);
-        Ok(())
-    }
 }
 
 /// The backward pass of a block (first-layer output `pre` -> BatchNorm in training mode with
@@ -870,7 +551,7 @@ pub(crate) fn block_backward(
 ) -> Result<()> {
     let n = p.a.len();
     if n == 0 || pre.len() != dh.len() || !pre.len().is_multiple_of(n) {
-        candle_core::bail!(
+        bail!(
             "block backward: {} gradients for {} values",
             dh.len(),
             pre.len()
@@ -917,6 +598,26 @@ pub(crate) fn block_backward(
     Ok(())
 }
 
+/// BatchNorm in training mode (constants `p` of this batch) on its own, without the activation:
+/// a block whose LeakyReLU has slope 1, which is the identity (`1 * y == y` exactly), so that
+/// BatchNorm's math exists once, in the block's kernels.
+pub(crate) fn batch_norm_forward(x: &[f32], p: &BnConsts) -> Vec<f32> {
+    block_forward(x, p, 1.0)
+}
+
+/// The backward pass of [`batch_norm_forward`] for the output gradient `dy`: the input's
+/// gradient, and the sums (f64) of the scale's and shift's gradients.
+pub(crate) fn batch_norm_backward(
+    x: &[f32],
+    p: &BnConsts,
+    dy: &[f32],
+) -> Result<(Vec<f32>, Vec<f64>, Vec<f64>)> {
+    let mut dx = x.to_vec();
+    let mut sums = BlockSums::new(p.a.len());
+    block_backward(&mut dx, p, dy, 1.0, &mut sums)?;
+    Ok((dx, sums.gamma, sums.beta))
+}
+
 /// The input gradient of a row-wise softmax: `dx = y * (dy - sum(dy * y))` per row of `n`, for
 /// host slices (the fused steps).
 pub(crate) fn softmax_backward(y: &[f32], dy: &[f32], n: usize) -> Vec<f32> {
@@ -934,8 +635,7 @@ crate::simd::multiversion! {
         let (a, c) = (&p.a[..n], &p.c[..n]);
         for (o, x) in out.chunks_exact_mut(n).zip(pre.chunks_exact(n)) {
             for j in 0..n {
-                let y = x[j] * a[j] + c[j];
-                o[j] = if y > 0.0 { y } else { slope * y };
+                o[j] = leaky(x[j] * a[j] + c[j], slope);
             }
         }
     }

@@ -1,0 +1,283 @@
+//! candle custom ops over the slice kernels of [`crate::kernels`]: bias, LeakyReLU, BatchNorm in
+//! training mode and softmax, each with its backward pass, so that candle's autograd computes on
+//! the CPU with the same math as the fused steps. Composed from candle's generic ops, each of
+//! these would cost several passes and, in the backward pass, strided reductions over the batch;
+//! tensors on a GPU take candle's own ops, which compute the same values.
+use crate::kernels::{self, BnConsts, ShapeError};
+use candle_core::{CpuStorage, CustomOp1, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor};
+
+impl From<ShapeError> for candle_core::Error {
+    fn from(e: ShapeError) -> Self {
+        candle_core::Error::Msg(e.0)
+    }
+}
+
+/// Where an op's implementation is chosen by where its data lives: tensors in host memory take the
+/// slice kernels of this module (wrapped as candle custom ops), tensors on a GPU take candle's own
+/// ops, which compute the same math. Which model math runs is the trainer's [`crate::train::Backend`].
+pub(crate) fn on_host(x: &Tensor) -> bool {
+    x.device().is_cpu()
+}
+
+fn slice<'a>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [f32]> {
+    let data = match s {
+        CpuStorage::F32(d) => d,
+        _ => candle_core::bail!("fused kernels take f32 tensors"),
+    };
+    match l.contiguous_offsets() {
+        Some((a, b)) => Ok(&data[a..b]),
+        None => candle_core::bail!("fused kernels take contiguous tensors"),
+    }
+}
+
+/// Runs `f` on the f32 data of a contiguous CPU tensor, without copying it.
+fn with_data<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> Result<R>) -> Result<R> {
+    let t = t.contiguous()?;
+    let (storage, layout) = t.storage_and_layout();
+    match &*storage {
+        candle_core::Storage::Cpu(s) => f(slice(s, layout)?),
+        _ => candle_core::bail!("fused kernels run on the CPU"),
+    }
+}
+
+/// `x + b` with `b` broadcast over the rows of a `B x n` matrix.
+pub(crate) fn bias_add(x: &Tensor, b: &Tensor) -> Result<Tensor> {
+    if !on_host(x) {
+        return x.broadcast_add(b);
+    }
+    x.contiguous()?.apply_op2(&b.contiguous()?, BiasAdd)
+}
+
+struct BiasAdd;
+
+impl CustomOp2 for BiasAdd {
+    fn name(&self) -> &'static str {
+        "bias-add"
+    }
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (x, b) = (slice(s1, l1)?, slice(s2, l2)?);
+        let y = kernels::bias_add_rows(x, b);
+        Ok((CpuStorage::F32(y), l1.shape().clone()))
+    }
+    fn bwd(
+        &self,
+        x: &Tensor,
+        b: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let gx = x.track_op().then(|| grad.clone());
+        let gb = if b.track_op() {
+            let n = b.dim(0)?;
+            let s: Vec<f32> = with_data(grad, |g| Ok(kernels::col_sums(g, n)))?
+                .into_iter()
+                .map(|v| v as f32)
+                .collect();
+            Some(Tensor::from_vec(s, n, b.device())?)
+        } else {
+            None
+        };
+        Ok((gx, gb))
+    }
+}
+
+/// LeakyReLU: `x` where positive, `slope * x` elsewhere.
+pub(crate) fn leaky_relu(x: &Tensor, slope: f32) -> Result<Tensor> {
+    if !on_host(x) {
+        return candle_nn::ops::leaky_relu(x, slope as f64);
+    }
+    x.contiguous()?.apply_op1(LeakyRelu(slope))
+}
+
+struct LeakyRelu(f32);
+
+impl CustomOp1 for LeakyRelu {
+    fn name(&self) -> &'static str {
+        "leaky-relu"
+    }
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+        let x = slice(s, l)?;
+        let y = kernels::leaky_relu_map(x, x, self.0);
+        Ok((CpuStorage::F32(y), l.shape().clone()))
+    }
+    fn bwd(&self, x: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
+        let g = with_data(x, |xv| {
+            with_data(grad, |gv| Ok(kernels::leaky_relu_map(xv, gv, self.0)))
+        })?;
+        Ok(Some(Tensor::from_vec(g, x.shape(), x.device())?))
+    }
+}
+
+/// BatchNorm in training mode on a `B x n` matrix: returns the output and the batch mean and
+/// biased variance per column (for the running statistics).
+pub(crate) fn batch_norm_train(
+    x: &Tensor,
+    gamma: &Tensor,
+    beta: &Tensor,
+    eps: f64,
+) -> Result<(Tensor, Vec<f64>, Vec<f64>)> {
+    let (_, n) = x.dims2()?;
+    let x = x.contiguous()?;
+    let (mean, var) = with_data(&x, |xv| Ok(kernels::column_stats(xv, n)))?;
+    let op = BatchNorm {
+        mean: mean.clone(),
+        var: var.clone(),
+        eps,
+    };
+    let y = x.apply_op3(&gamma.contiguous()?, &beta.contiguous()?, op)?;
+    Ok((y, mean, var))
+}
+
+/// BatchNorm in training mode with this batch's statistics; its constants and both passes are
+/// the block kernels' ([`BnConsts`], [`kernels::batch_norm_forward`] and
+/// [`kernels::batch_norm_backward`]).
+struct BatchNorm {
+    mean: Vec<f64>,
+    var: Vec<f64>,
+    eps: f64,
+}
+
+impl BatchNorm {
+    fn consts(&self, gamma: &[f32], beta: &[f32]) -> BnConsts {
+        BnConsts::new(&self.mean, &self.var, self.eps, gamma, beta)
+    }
+}
+
+impl CustomOp3 for BatchNorm {
+    fn name(&self) -> &'static str {
+        "batch-norm-train"
+    }
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (x, g, b) = (slice(s1, l1)?, slice(s2, l2)?, slice(s3, l3)?);
+        let y = kernels::batch_norm_forward(x, &self.consts(g, b));
+        Ok((CpuStorage::F32(y), l1.shape().clone()))
+    }
+    fn bwd(
+        &self,
+        x: &Tensor,
+        gamma: &Tensor,
+        beta: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let (rows, n) = x.dims2()?;
+        let p = self.consts(&gamma.to_vec1::<f32>()?, &beta.to_vec1::<f32>()?);
+        let (dx, dgamma, dbeta) = with_data(x, |xv| {
+            with_data(grad, |gv| Ok(kernels::batch_norm_backward(xv, &p, gv)?))
+        })?;
+        let to_t = |v: Vec<f64>| {
+            Tensor::from_vec(
+                v.into_iter().map(|a| a as f32).collect::<Vec<f32>>(),
+                n,
+                x.device(),
+            )
+        };
+        let dx = match x.track_op() {
+            true => Some(Tensor::from_vec(dx, (rows, n), x.device())?),
+            false => None,
+        };
+        let dgamma = match gamma.track_op() {
+            true => Some(to_t(dgamma)?),
+            false => None,
+        };
+        let dbeta = match beta.track_op() {
+            true => Some(to_t(dbeta)?),
+            false => None,
+        };
+        Ok((dx, dgamma, dbeta))
+    }
+}
+
+/// Softmax over the last dimension of a `B x n` matrix, with its backward pass
+/// (`dx = y * (dy - sum(dy * y))` per row). candle-nn's fused `softmax_last_dim` records no
+/// gradient, which would cut the adversarial gradient off from the generator and the encoder.
+pub(crate) fn softmax_rows(x: &Tensor) -> Result<Tensor> {
+    if !on_host(x) {
+        return candle_nn::ops::softmax(x, candle_core::D::Minus1);
+    }
+    x.contiguous()?.apply_op1(SoftmaxRows)
+}
+
+struct SoftmaxRows;
+
+impl CustomOp1 for SoftmaxRows {
+    fn name(&self) -> &'static str {
+        "softmax-rows"
+    }
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+        let x = slice(s, l)?;
+        let n = *l.dims().last().unwrap_or(&1);
+        let y = kernels::softmax_forward(x, n);
+        Ok((CpuStorage::F32(y), l.shape().clone()))
+    }
+    fn bwd(&self, x: &Tensor, res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
+        let n = x.dim(candle_core::D::Minus1)?;
+        let dx = with_data(res, |y| {
+            with_data(grad, |g| Ok(kernels::softmax_backward(y, g, n)))
+        })?;
+        Ok(Some(Tensor::from_vec(dx, x.shape(), x.device())?))
+    }
+}
+
+/// The f32 data of a contiguous CPU tensor, borrowed in place (a read lock on its storage).
+pub(crate) struct CpuView<'a> {
+    guard: candle_core::StorageRef<'a>,
+    start: usize,
+    end: usize,
+}
+
+impl<'a> CpuView<'a> {
+    pub(crate) fn new(t: &'a Tensor) -> Result<Self> {
+        let (guard, layout) = t.storage_and_layout();
+        let Some((start, end)) = layout.contiguous_offsets() else {
+            candle_core::bail!("fused kernels take contiguous tensors")
+        };
+        if !matches!(&*guard, candle_core::Storage::Cpu(CpuStorage::F32(_))) {
+            candle_core::bail!("fused kernels take f32 CPU tensors")
+        }
+        Ok(CpuView { guard, start, end })
+    }
+
+    pub(crate) fn data(&self) -> &[f32] {
+        match &*self.guard {
+            candle_core::Storage::Cpu(CpuStorage::F32(d)) => &d[self.start..self.end],
+            _ => &[],
+        }
+    }
+}
+/// Stores a block's gradient sums as the gradients of its first layer's `bias` and of its
+/// BatchNorm's scale and shift.
+pub(crate) fn insert_block_sums(
+    sums: kernels::BlockSums,
+    grads: &mut candle_core::backprop::GradStore,
+    bias: &Tensor,
+    bn: &super::layers::BatchNorm1d,
+) -> Result<()> {
+    let dev = candle_core::Device::Cpu;
+    let n = sums.bias.len();
+    let t = |v: Vec<f64>| {
+        Tensor::from_vec(
+            v.into_iter().map(|a| a as f32).collect::<Vec<f32>>(),
+            n,
+            &dev,
+        )
+    };
+    grads.insert(bias, t(sums.bias)?);
+    grads.insert(&bn.weight, t(sums.gamma)?);
+    grads.insert(&bn.bias, t(sums.beta)?);
+    Ok(())
+}
