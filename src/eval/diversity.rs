@@ -44,7 +44,10 @@ pub fn topic_uniqueness<T: Eq + Hash>(topics: &[Vec<T>], top_n: usize) -> Result
         .iter()
         .map(|t| {
             let mut seen = HashSet::new();
-            t.iter().take(top_n).filter(|w| seen.insert(*w)).collect::<Vec<_>>()
+            t.iter()
+                .take(top_n)
+                .filter(|w| seen.insert(*w))
+                .collect::<Vec<_>>()
         })
         .filter(|s| !s.is_empty())
         .collect();
