@@ -1107,7 +1107,7 @@ setting).
     code("""
 for r in &rows {
     let h = reproduce::read_history(&r.run_dir).expect("the entry's history");
-    println!("entry {} (K = {}, {}, generator lr {:e}, tau {}):", r.entry, r.topics, r.variant, r.generator_lr, r.temperature);
+    println!("entry {} (K = {}, {}, generator lr {:.0e}, tau {}):", r.entry, r.topics, r.variant, r.generator_lr, r.temperature);
     for line in reproduce::reading(&h, &baselines[&r.topics]) {
         println!("    {line}");
     }

@@ -92,7 +92,7 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
 fn describe(e: &Entry, budget: Budget) -> String {
     let c = e.config(budget);
     format!(
-        "entry {} ({}), section {}, K = {}, variant {}, generator lr {:e}, lr {:e}, tau {}, batch {}, {} epochs",
+        "entry {} ({}), section {}, K = {}, variant {}, generator lr {:.0e}, lr {:.0e}, tau {}, batch {}, {} epochs",
         e.label,
         e.id,
         e.section.number(),
