@@ -84,7 +84,7 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         })
         .with_context(|| format!("reproducing entry {}", e.label))?;
         println!("{}", serde_json::to_string_pretty(&run.row)?);
-        eprintln!("run folder: {}", run.dir.display());
+        eprintln!("run folder: {}: {}", run.dir.display(), run.origin);
     }
     Ok(())
 }

@@ -1,5 +1,5 @@
 use super::layers::LEAKY_SLOPE as SLOPE;
-use super::layers::{block_tail, linear_t, BatchNorm1d, Bow, Input, Linear};
+use super::layers::{linear_t, Block, Bow, Input, Linear};
 use super::ops::CpuView;
 use crate::kernels::{self, Mat};
 use candle_core::backprop::GradStore;
@@ -29,8 +29,8 @@ use candle_nn::{Init, VarBuilder};
 pub struct Critic {
     theta_weight: Tensor,
     bow_weight: Tensor,
-    bias: Tensor,
-    bn: BatchNorm1d,
+    /// The first layer's bias, BatchNorm and LeakyReLU.
+    block: Block,
     out: Linear,
     topics: usize,
 }
@@ -46,14 +46,12 @@ impl Critic {
         let fc1 = vb.pp("fc1");
         let theta_weight = fc1.get_with_hints((hidden, topics), "theta_weight", init)?;
         let bow_weight = fc1.get_with_hints((vocab_size, hidden), "bow_weight", init)?;
-        let bias = fc1.get_with_hints(hidden, "bias", init)?;
-        let bn = BatchNorm1d::new(hidden, vb.pp("bn"))?;
+        let block = Block::new(fc1.get_with_hints(hidden, "bias", init)?, vb.pp("bn"))?;
         let out = super::layers::Linear::new(hidden, 1, vb.pp("fc2"))?;
         Ok(Critic {
             theta_weight,
             bow_weight,
-            bias,
-            bn,
+            block,
             out,
             topics,
         })
@@ -62,8 +60,7 @@ impl Critic {
     /// D(theta, bow): one score per row (`B x 1`), BatchNorm over this batch in training mode.
     pub fn score(&self, theta: &Tensor, bow: Bow, train: bool) -> Result<Tensor> {
         let pre = (linear_t(theta, &self.theta_weight)? + bow.matmul(&self.bow_weight)?)?;
-        let pre = super::ops::bias_add(&pre, &self.bias)?;
-        let h = block_tail(&pre, &self.bn, train)?;
+        let h = self.block.forward_t(&pre, train)?;
         self.out.forward(&h)
     }
 
@@ -229,13 +226,12 @@ impl Critic {
             h,
             k,
             v,
-            bias: self.bias.to_vec1()?,
             w2: self.out.weight.flatten_all()?.to_vec1()?,
             b2: b2.first().copied().unwrap_or(0.0),
         })
     }
 
-    /// `pre = bow Wb + theta Wt^T + bias` (`B x H`).
+    /// The first layer's product `bow Wb + theta Wt^T` (`B x H`; the block adds the bias).
     fn first_layer(
         &self,
         pr: &Params,
@@ -257,28 +253,26 @@ impl Critic {
             cs: k,
         };
         kernels::gemm_into(&mut pre, (b, h, k), tm, wtm, true)?;
-        kernels::add_rows_inplace(&mut pre, &pr.bias);
         Ok(pre)
     }
 
-    /// BatchNorm (training mode, running statistics moved) -> LeakyReLU -> Linear(H, 1) on `pre`,
-    /// then the backward pass with gradient `d` on every score: returns the mean score and the
-    /// gradient of `pre` (written over it), adding the parameter gradients into `sums`.
+    /// The block (bias, BatchNorm in training mode with running statistics moved, LeakyReLU) and
+    /// Linear(H, 1) on the first layer's product `xw`, then the backward pass with gradient `d`
+    /// on every score: returns the mean score and the gradient of `xw`, adding the parameter
+    /// gradients into `sums`.
     fn head_pass(
         &self,
         pr: &Params,
-        mut pre: Vec<f32>,
+        xw: Vec<f32>,
         b: usize,
         d: f32,
         sums: &mut HeadSums,
     ) -> Result<(f64, Vec<f32>)> {
-        if b < 2 {
-            candle_core::bail!("BatchNorm1d in training mode needs at least 2 rows, got {b}");
-        }
         let h = pr.h;
-        let p = self.bn.train_consts(&pre, b, true)?;
+        let block = self.block.cache_host(xw, b, true)?;
         let (mut scores, mut act_sums) = (vec![0f32; b], vec![0f64; h]);
-        kernels::head_forward(&pre, &p, (&pr.w2, pr.b2), SLOPE, &mut scores, &mut act_sums);
+        let (pre, p) = (&block.pre, &block.p);
+        kernels::head_forward(pre, p, (&pr.w2, pr.b2), SLOPE, &mut scores, &mut act_sums);
         let mean_score = scores.iter().map(|&s| s as f64).sum::<f64>() / b as f64;
         for (g, a) in sums.w2.iter_mut().zip(&act_sums) {
             *g += d as f64 * a;
@@ -287,8 +281,8 @@ impl Critic {
         // The gradient reaching the activations is d * w2 in every row.
         let dyc: Vec<f32> = pr.w2.iter().map(|&w| d * w).collect();
         let dh: Vec<f32> = (0..b).flat_map(|_| dyc.iter().copied()).collect();
-        kernels::block_backward(&mut pre, &p, &dh, SLOPE, &mut sums.bn)?;
-        Ok((mean_score, pre))
+        let dpre = self.block.backward_host(block, &dh, &mut sums.bn)?;
+        Ok((mean_score, dpre))
     }
     /// This critic with its parameters cut off from autograd: the same scores, gradients reach
     /// `theta` and `bow` only. The generator and encoder steps use it, so that they do no work for
@@ -297,8 +291,7 @@ impl Critic {
         Critic {
             theta_weight: self.theta_weight.detach(),
             bow_weight: self.bow_weight.detach(),
-            bias: self.bias.detach(),
-            bn: self.bn.frozen(),
+            block: self.block.frozen(),
             out: self.out.frozen(),
             topics: self.topics,
         }
@@ -310,7 +303,6 @@ struct Params {
     h: usize,
     k: usize,
     v: usize,
-    bias: Vec<f32>,
     w2: Vec<f32>,
     b2: f32,
 }
@@ -343,7 +335,7 @@ impl HeadSums {
     fn insert_into(self, grads: &mut GradStore, c: &Critic) -> Result<()> {
         let dev = Device::Cpu;
         let h = self.w2.len();
-        super::ops::insert_block_sums(self.bn, grads, &c.bias, &c.bn)?;
+        c.block.insert_grads(self.bn, grads)?;
         let w2: Vec<f32> = self.w2.into_iter().map(|a| a as f32).collect();
         grads.insert(&c.out.weight, Tensor::from_vec(w2, (1, h), &dev)?);
         grads.insert(

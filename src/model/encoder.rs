@@ -1,8 +1,7 @@
-use super::layers::LEAKY_SLOPE as SLOPE;
-use super::layers::{block_tail, BatchNorm1d, Bow, Input, Linear};
+use super::layers::{Block, BlockCache, Bow, Input, Linear};
 use super::ops::CpuView;
 use super::Critic;
-use crate::kernels::{self, BlockSums, BnConsts, Mat};
+use crate::kernels::{self, BlockSums, Mat};
 use candle_core::backprop::GradStore;
 use candle_core::{Device, Module, ModuleT, Result, Tensor};
 use candle_nn::VarBuilder;
@@ -23,8 +22,8 @@ use candle_nn::VarBuilder;
 pub struct Encoder {
     /// First layer, input-major (V x H) so that a sparse document reads whole rows.
     fc1_weight: Tensor,
-    fc1_bias: Tensor,
-    bn: BatchNorm1d,
+    /// The first layer's bias, BatchNorm and LeakyReLU.
+    block: Block,
     fc2: Linear,
 }
 
@@ -39,16 +38,16 @@ impl Encoder {
         let fc1 = vb.pp("fc1");
         Ok(Encoder {
             fc1_weight: fc1.get_with_hints((vocab_size, hidden), "weight", init)?,
-            fc1_bias: fc1.get_with_hints(hidden, "bias", init)?,
-            bn: BatchNorm1d::new(hidden, vb.pp("bn"))?,
+            block: Block::new(fc1.get_with_hints(hidden, "bias", init)?, vb.pp("bn"))?,
             fc2: Linear::new(hidden, topics, vb.pp("fc2"))?,
         })
     }
 
     /// theta for a dense or sparse batch; the sparse path gives the same values, faster on the CPU.
     pub fn theta(&self, bow: Bow, train: bool) -> Result<Tensor> {
-        let pre = super::ops::bias_add(&bow.matmul(&self.fc1_weight)?, &self.fc1_bias)?;
-        let h = block_tail(&pre, &self.bn, train)?;
+        let h = self
+            .block
+            .forward_t(&bow.matmul(&self.fc1_weight)?, train)?;
         super::ops::softmax_rows(&self.fc2.forward(&h)?)
     }
 }
@@ -72,8 +71,7 @@ impl Encoder {
         }
         let input = Input::new(bow, b, v)?;
         let Forward {
-            mut pre,
-            p,
+            block,
             hidden,
             theta,
         } = self.forward_host(&input, move_running)?;
@@ -115,12 +113,12 @@ impl Encoder {
         )?;
         drop(w2);
         let mut sums = BlockSums::new(h);
-        kernels::block_backward(&mut pre, &p, &dh, SLOPE, &mut sums)?;
-        let g_w1 = input.weight_gradient_new(&pre, h)?;
+        let dpre = self.block.backward_host(block, &dh, &mut sums)?;
+        let g_w1 = input.weight_gradient_new(&dpre, h)?;
         let dev = Device::Cpu;
         let mut grads = GradStore::default();
         grads.insert(&self.fc1_weight, Tensor::from_vec(g_w1, (v, h), &dev)?);
-        super::ops::insert_block_sums(sums, &mut grads, &self.fc1_bias, &self.bn)?;
+        self.block.insert_grads(sums, &mut grads)?;
         grads.insert(&self.fc2.weight, Tensor::from_vec(g_w2, (k, h), &dev)?);
         grads.insert(&self.fc2.bias, Tensor::from_vec(g_b2, k, &dev)?);
         Ok((score as f32, grads))
@@ -143,16 +141,11 @@ impl Encoder {
         let (_, h) = self.fc1_weight.dims2()?;
         let (k, _) = self.fc2.weight.dims2()?;
         let b = input.rows();
-        if b < 2 {
-            candle_core::bail!("BatchNorm1d in training mode needs at least 2 rows, got {b}");
-        }
-        let mut pre = {
+        let xw = {
             let w1 = CpuView::new(&self.fc1_weight)?;
             input.product(w1.data(), h)?
         };
-        kernels::add_rows_inplace(&mut pre, &self.fc1_bias.to_vec1::<f32>()?);
-        let p = self.bn.train_consts(&pre, b, move_running)?;
-        let hidden = kernels::block_forward(&pre, &p, SLOPE);
+        let (block, hidden) = self.block.forward_host(xw, b, move_running)?;
         let mut logits = vec![0f32; b * k];
         {
             let w2 = CpuView::new(&self.fc2.weight)?;
@@ -171,8 +164,7 @@ impl Encoder {
         kernels::add_rows_inplace(&mut logits, &self.fc2.bias.to_vec1::<f32>()?);
         let theta = kernels::softmax_forward(&logits, k);
         Ok(Forward {
-            pre,
-            p,
+            block,
             hidden,
             theta,
         })
@@ -181,10 +173,8 @@ impl Encoder {
 
 /// The encoder's training-mode pass on host buffers, with what its backward pass needs.
 struct Forward {
-    /// First-layer output (`B x H`).
-    pre: Vec<f32>,
-    /// The BatchNorm constants of this batch.
-    p: BnConsts,
+    /// What the block's backward pass needs.
+    block: BlockCache,
     /// Block output (`B x H`).
     hidden: Vec<f32>,
     /// theta (`B x K`).

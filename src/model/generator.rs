@@ -1,5 +1,4 @@
-use super::layers::LEAKY_SLOPE as SLOPE;
-use super::layers::{block_tail, BatchNorm1d, Bow, Linear};
+use super::layers::{linear_t, Block, Bow, Linear};
 use super::ops::CpuView;
 use super::Critic;
 use crate::kernels::{self, BlockSums, Mat};
@@ -102,8 +101,10 @@ pub struct ContrastivePair {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Generator {
-    fc1: Linear,
-    bn: BatchNorm1d,
+    /// The first layer's weight (`H x K`); its bias is the block's.
+    fc1_weight: Tensor,
+    /// The first layer's bias, BatchNorm and LeakyReLU.
+    block: Block,
     fc2: Linear,
     head: Head,
     topics: usize,
@@ -125,7 +126,7 @@ impl Generator {
         word_embedding_dim: usize,
     ) -> Result<Self> {
         let fc1 = Linear::new(topics, hidden, vb.pp("fc1"))?;
-        let bn = BatchNorm1d::new(hidden, vb.pp("bn"))?;
+        let block = Block::new(fc1.bias, vb.pp("bn"))?;
         let fc2 = Linear::new(hidden, vocab_size, vb.pp("fc2"))?;
         // nn.Embedding's default: a standard normal.
         let randn = Init::Randn {
@@ -158,8 +159,8 @@ impl Generator {
             },
         };
         Ok(Generator {
-            fc1,
-            bn,
+            fc1_weight: fc1.weight,
+            block,
             fc2,
             head,
             topics,
@@ -185,7 +186,9 @@ impl Generator {
 
     /// One pass keeping the hidden features, which the projection head needs.
     pub fn forward_with_hidden(&self, theta: &Tensor, train: bool) -> Result<GeneratorOutput> {
-        let hidden = block_tail(&self.fc1.forward(theta)?, &self.bn, train)?;
+        let hidden = self
+            .block
+            .forward_t(&linear_t(theta, &self.fc1_weight)?, train)?;
         let words = super::ops::softmax_rows(&self.fc2.forward(&hidden)?)?;
         Ok(GeneratorOutput { hidden, words })
     }
@@ -197,12 +200,9 @@ impl Generator {
         let theta = theta.contiguous()?;
         let b = theta.dim(0)?;
         let (v, h) = self.fc2.weight.dims2()?;
-        if b < 2 {
-            candle_core::bail!("BatchNorm1d in training mode needs at least 2 rows, got {b}");
-        }
-        let pre = self.first_layer_host(&theta)?;
-        let p = self.bn.train_consts(&pre, b, true)?;
-        let hidden = kernels::block_forward(&pre, &p, SLOPE);
+        let (_, hidden) = self
+            .block
+            .forward_host(self.first_layer_host(&theta)?, b, true)?;
         let mut words = {
             let w2 = CpuView::new(&self.fc2.weight)?;
             let hm = Mat {
@@ -226,12 +226,13 @@ impl Generator {
         })
     }
 
-    /// `theta W1^T + b1` on host buffers (`B x H`), the first layer of the block.
+    /// `theta W1^T` on host buffers (`B x H`), the first layer's product (the block adds the
+    /// bias).
     fn first_layer_host(&self, theta: &Tensor) -> Result<Vec<f32>> {
         let (b, k) = theta.dims2()?;
-        let (h, _) = self.fc1.weight.dims2()?;
+        let (h, _) = self.fc1_weight.dims2()?;
         let tv = CpuView::new(theta)?;
-        let w1 = CpuView::new(&self.fc1.weight)?;
+        let w1 = CpuView::new(&self.fc1_weight)?;
         let tm = Mat {
             data: tv.data(),
             rs: k,
@@ -242,9 +243,7 @@ impl Generator {
             rs: 1,
             cs: k,
         };
-        let mut pre = kernels::gemm_new((b, h, k), tm, w1t)?;
-        kernels::add_rows_inplace(&mut pre, &self.fc1.bias.to_vec1::<f32>()?);
-        Ok(pre)
+        Ok(kernels::gemm_new((b, h, k), tm, w1t)?)
     }
 
     /// The InfoNCE inputs for `theta` and its generator pass; `None` for [`Variant::Bat`].
@@ -390,20 +389,20 @@ impl Generator {
         }
         // The block: its first layer recomputed from theta (the same values as the forward
         // pass), its statistics from this batch; the running statistics are not moved again.
-        let mut pre = self.first_layer_host(&theta)?;
+        let xw = self.first_layer_host(&theta)?;
         let tv = CpuView::new(&theta)?;
         let tm = Mat {
             data: tv.data(),
             rs: k,
             cs: 1,
         };
-        let p = self.bn.train_consts(&pre, b, false)?;
+        let block = self.block.cache_host(xw, b, false)?;
         let mut sums = BlockSums::new(h);
-        kernels::block_backward(&mut pre, &p, &dh, SLOPE, &mut sums)?;
+        let dpre = self.block.backward_host(block, &dh, &mut sums)?;
         let g_w1 = kernels::gemm_new(
             (h, k, b),
             Mat {
-                data: &pre,
+                data: &dpre,
                 rs: 1,
                 cs: h,
             },
@@ -411,8 +410,8 @@ impl Generator {
         )?;
         drop(tv);
         let dev = Device::Cpu;
-        grads.insert(&self.fc1.weight, Tensor::from_vec(g_w1, (h, k), &dev)?);
-        super::ops::insert_block_sums(sums, &mut grads, &self.fc1.bias, &self.bn)?;
+        grads.insert(&self.fc1_weight, Tensor::from_vec(g_w1, (h, k), &dev)?);
+        self.block.insert_grads(sums, &mut grads)?;
         grads.insert(&self.fc2.weight, Tensor::from_vec(g_w2, (v, h), &dev)?);
         grads.insert(&self.fc2.bias, Tensor::from_vec(g_b2, v, &dev)?);
         Ok(((-mean) as f32, info_nce, grads))

@@ -1,4 +1,6 @@
 use crate::corpus::SparseBatch;
+use crate::kernels::{self, BlockSums, BnConsts};
+use candle_core::backprop::GradStore;
 use candle_core::{
     CpuStorage, CustomOp1, CustomOp2, Device, Layout, Module, ModuleT, Result, Shape, Tensor, Var,
 };
@@ -636,8 +638,104 @@ impl CustomOp1 for SparseMatmul {
     }
 }
 
-/// A block: Linear -> BatchNorm1d -> LeakyReLU(0.01), applied after a first linear map computed by
-/// the caller (dense or sparse).
-pub(crate) fn block_tail(pre: &Tensor, bn: &BatchNorm1d, train: bool) -> Result<Tensor> {
+/// LeakyReLU(BatchNorm(pre)) in autograd, `pre` the first layer's output with its bias.
+fn block_tail(pre: &Tensor, bn: &BatchNorm1d, train: bool) -> Result<Tensor> {
     leaky_relu(&bn.forward_t(pre, train)?)
+}
+
+/// The hidden block of every network, Linear -> BatchNorm1d -> LeakyReLU(0.01), after its first
+/// layer's product. The product is the network's own (a sparse document against an input-major
+/// weight in the encoder, the critic's two inputs, theta in the generator); the block owns the rest:
+/// the first layer's bias, the BatchNorm and the activation, with their forward pass for autograd
+/// ([`Block::forward_t`]) and, for the fused CPU steps, a forward pass that keeps what its backward
+/// pass needs ([`BlockCache`]) and that backward pass. The math is the kernels' (`crate::kernels`).
+#[derive(Debug, Clone)]
+pub(crate) struct Block {
+    /// The first layer's bias (`H`).
+    pub(crate) bias: Tensor,
+    /// The BatchNorm over the `H` features.
+    pub(crate) bn: BatchNorm1d,
+}
+
+/// What the fused backward pass of a [`Block`] needs of its forward pass: the first layer's output
+/// (bias included) and this batch's BatchNorm constants.
+pub(crate) struct BlockCache {
+    /// First-layer output, `B x H`; the backward pass writes its gradient over it.
+    pub(crate) pre: Vec<f32>,
+    /// This batch's BatchNorm constants.
+    pub(crate) p: BnConsts,
+}
+
+impl Block {
+    /// The block after a first layer whose bias is `bias` (`H`), with a BatchNorm over `H`
+    /// features from `bn_vb`.
+    pub(crate) fn new(bias: Tensor, bn_vb: VarBuilder) -> Result<Block> {
+        let features = bias.dim(0)?;
+        Ok(Block {
+            bias,
+            bn: BatchNorm1d::new(features, bn_vb)?,
+        })
+    }
+
+    /// `LeakyReLU(BatchNorm(xw + bias))` for the first layer's product `xw`, through autograd.
+    pub(crate) fn forward_t(&self, xw: &Tensor, train: bool) -> Result<Tensor> {
+        block_tail(&super::ops::bias_add(xw, &self.bias)?, &self.bn, train)
+    }
+
+    /// The fused pass's forward without the activations: adds the bias into `xw` (the first
+    /// layer's product, `rows x H`) and takes this batch's BatchNorm constants, moving the
+    /// running statistics when `move_running`. (The critic's head computes the activations fused
+    /// with its output layer.)
+    pub(crate) fn cache_host(
+        &self,
+        mut xw: Vec<f32>,
+        rows: usize,
+        move_running: bool,
+    ) -> Result<BlockCache> {
+        if rows < 2 {
+            candle_core::bail!("BatchNorm1d in training mode needs at least 2 rows, got {rows}");
+        }
+        kernels::add_rows_inplace(&mut xw, &self.bias.to_vec1::<f32>()?);
+        let p = self.bn.train_consts(&xw, rows, move_running)?;
+        Ok(BlockCache { pre: xw, p })
+    }
+
+    /// The fused pass's forward: [`Block::cache_host`], then the block's output (`rows x H`).
+    pub(crate) fn forward_host(
+        &self,
+        xw: Vec<f32>,
+        rows: usize,
+        move_running: bool,
+    ) -> Result<(BlockCache, Vec<f32>)> {
+        let cache = self.cache_host(xw, rows, move_running)?;
+        let out = kernels::block_forward(&cache.pre, &cache.p, LEAKY_SLOPE);
+        Ok((cache, out))
+    }
+
+    /// The fused backward pass for the output gradient `dh`: returns the gradient of the first
+    /// layer's product (written over the cache's buffer) and adds the bias's and BatchNorm's
+    /// gradients into `sums` (two halves of a batch, as the critic's, add into the same sums).
+    pub(crate) fn backward_host(
+        &self,
+        cache: BlockCache,
+        dh: &[f32],
+        sums: &mut BlockSums,
+    ) -> Result<Vec<f32>> {
+        let BlockCache { mut pre, p } = cache;
+        kernels::block_backward(&mut pre, &p, dh, LEAKY_SLOPE, sums)?;
+        Ok(pre)
+    }
+
+    /// Stores `sums` as the gradients of the bias and of the BatchNorm's scale and shift.
+    pub(crate) fn insert_grads(&self, sums: BlockSums, grads: &mut GradStore) -> Result<()> {
+        super::ops::insert_block_sums(sums, grads, &self.bias, &self.bn)
+    }
+
+    /// The same block with its parameters cut off from autograd.
+    pub(crate) fn frozen(&self) -> Block {
+        Block {
+            bias: self.bias.detach(),
+            bn: self.bn.frozen(),
+        }
+    }
 }

@@ -265,7 +265,7 @@ pub(crate) fn insert_block_sums(
     sums: kernels::BlockSums,
     grads: &mut candle_core::backprop::GradStore,
     bias: &Tensor,
-    bn: &super::layers::BatchNorm1d,
+    bn: &super::BatchNorm1d,
 ) -> Result<()> {
     let dev = candle_core::Device::Cpu;
     let n = sums.bias.len();
