@@ -103,7 +103,8 @@ LOAD = """
 let data = reproduce::load_data(budget, None).expect("the budget's corpus (20ng-1883 ships in data/)");
 let evaluator = data.evaluator().expect("the evaluator");
 println!("{}", data.description);
-let baselines = data.baselines(&evaluator, e.topics).expect("the baselines");
+// Kept in runs/<budget>/ after the first fit (delete the file to fit again).
+let baselines = data.baselines_cached(&evaluator, e.topics, &out).expect("the baselines");
 println!("random 10-word topics, K = {}: NPMI {:.4} ± {:.4} (20 draws)", e.topics, baselines.floor.mean, baselines.floor.std);
 println!("LDA, K = {}: NPMI {:.4}, TD@25 {:.3} ({:.0} s to fit)", e.topics, baselines.lda_npmi, baselines.lda_td, baselines.lda_seconds);
 """
@@ -1013,7 +1014,7 @@ let evaluator = data.evaluator().expect("the evaluator");
 let mut baselines = BTreeMap::new();
 for r in &rows {
     if !baselines.contains_key(&r.topics) {
-        let b = data.baselines(&evaluator, r.topics).expect("the baselines");
+        let b = data.baselines_cached(&evaluator, r.topics, &out).expect("the baselines");
         println!("K = {:>3}: random {:.4} ± {:.4}; LDA NPMI {:.4}, TD@25 {:.3} ({:.0} s)",
                  r.topics, b.floor.mean, b.floor.std, b.lda_npmi, b.lda_td, b.lda_seconds);
         baselines.insert(r.topics, b);

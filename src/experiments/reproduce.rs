@@ -186,6 +186,59 @@ impl Data {
     }
 }
 
+/// The file in which [`Data::baselines_cached`] keeps the baselines for `topics` topics in `dir`.
+pub fn baselines_file(dir: &Path, topics: usize) -> PathBuf {
+    dir.join(format!("baselines-k{topics}.json"))
+}
+
+/// What [`Data::baselines_cached`] writes: the baselines with the corpus they were computed on.
+#[derive(Serialize, Deserialize)]
+struct CachedBaselines {
+    corpus: String,
+    baselines: Baselines,
+}
+
+impl Data {
+    /// [`Data::baselines`], kept in [`baselines_file`]`(dir, topics)` with this corpus's
+    /// description: read back when the file holds them for this corpus (an LDA fit takes minutes
+    /// at K = 100, and a notebook re-executed, or the summary, needs the same numbers again), else
+    /// computed and written (a temporary file renamed into place). The LDA is seeded, so the file
+    /// holds what a new fit would give with the same code; delete it to fit again.
+    ///
+    /// ```
+    /// use gcatm::experiments::Budget;
+    /// use gcatm::experiments::reproduce::{baselines_file, load_data};
+    /// let dir = std::env::temp_dir().join(format!("gcatm-doc-baselines-{}", std::process::id()));
+    /// let data = load_data(Budget::Smoke, None).unwrap();
+    /// let evaluator = data.evaluator().unwrap();
+    /// let first = data.baselines_cached(&evaluator, 8, &dir).unwrap();
+    /// assert!(baselines_file(&dir, 8).exists());
+    /// assert_eq!(data.baselines_cached(&evaluator, 8, &dir).unwrap(), first);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    pub fn baselines_cached(
+        &self,
+        evaluator: &Evaluator,
+        topics: usize,
+        dir: &Path,
+    ) -> Result<Baselines, ReproduceError> {
+        let path = baselines_file(dir, topics);
+        if let Ok(c) = read_json::<CachedBaselines>(&path) {
+            if c.corpus == self.description && c.baselines.topics == topics {
+                return Ok(c.baselines);
+            }
+        }
+        let baselines = self.baselines(evaluator, topics)?;
+        std::fs::create_dir_all(dir).map_err(|e| ReproduceError::file(dir, e))?;
+        let cached = CachedBaselines {
+            corpus: self.description.clone(),
+            baselines,
+        };
+        write_json(&path, &cached)?;
+        Ok(cached.baselines)
+    }
+}
+
 /// A reading of one run computed from its numbers: where NPMI peaked against the random floor
 /// and LDA, how it ended, and how topic diversity moved. One sentence per line; every number in
 /// it comes from `history` and `baselines`.
