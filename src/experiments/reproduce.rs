@@ -412,19 +412,21 @@ pub fn late_phase_reading(
         at(&npmi, last_epoch)
     ));
     let from = last_epoch - last_epoch / 4;
-    let tail: Vec<f64> = npmi.iter().filter(|p| p.0 >= from).map(|p| p.1).collect();
-    let tail_td: Vec<f64> = td.iter().filter(|p| p.0 >= from).map(|p| p.1).collect();
-    if tail.len() >= 2 {
-        let (lo, hi) = tail
+    // (evaluations, lowest, highest) of a metric from epoch `from` on.
+    let range = |series: &[(usize, f64)]| {
+        series
             .iter()
-            .fold((f64::MAX, f64::MIN), |a, &v| (a.0.min(v), a.1.max(v)));
-        let (tlo, thi) = tail_td
-            .iter()
-            .fold((f64::MAX, f64::MIN), |a, &v| (a.0.min(v), a.1.max(v)));
+            .filter(|p| p.0 >= from)
+            .fold((0, f64::MAX, f64::MIN), |a, p| {
+                (a.0 + 1, a.1.min(p.1), a.2.max(p.1))
+            })
+    };
+    let ((n, lo, hi), (_, tlo, thi)) = (range(&npmi), range(&td));
+    if n >= 2 {
         out.push(format!(
             "Over the last quarter of the run (epochs {from}–{last_epoch}, {} evaluations) NPMI \
              stayed between {lo:.3} and {hi:.3} and TD@25 between {tlo:.2} and {thi:.2}.",
-            tail.len()
+            n
         ));
     }
     if let Some(short) = short {
