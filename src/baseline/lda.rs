@@ -13,18 +13,20 @@
 //!
 //! The documents of an E-step are cut into at most 16 contiguous pieces of about equal size
 //! (non-zeros), which rayon runs in parallel; each piece's sufficient statistics are then summed
-//! in piece order, and each document's random start is drawn from its own seeded stream. The
-//! pieces depend only on the corpus, so a seed gives the same model on any number of threads.
+//! in piece order. The pieces depend only on the corpus, so a seed gives the same model on any
+//! number of threads.
+//!
+//! Every random draw (the topics' start, then each E-step's document starts, in document order)
+//! comes from one stream that is numpy's `RandomState(seed)`: seed S starts from exactly the point
+//! scikit-learn's `random_state=S` starts from, so the two fits differ only by summation order.
 //!
 //! Memory: `lambda`, `exp(E[log beta])` and one statistics buffer per piece (K x V each), the
 //! documents' `gamma` (documents x K) and the corpus itself; no documents x vocabulary matrix.
+use super::numpy_rng::RandomState;
 use super::BaselineError;
 use crate::corpus::{Corpus, Vocab};
 use crate::eval::{Evaluation, Evaluator};
 use ndarray::Array2;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Gamma};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
@@ -74,7 +76,8 @@ pub struct LdaConfig {
     /// A document's E-step stops when the mean absolute change of its `gamma` falls below this
     /// (1e-3).
     pub tolerance: f64,
-    /// Seed of the topics' start and of the documents' random starts.
+    /// Seed of the topics' start and of the documents' random starts: numpy's
+    /// `RandomState(seed)`, so below 2^32.
     pub seed: u64,
 }
 
@@ -118,6 +121,12 @@ impl LdaConfig {
             }
         }
         let bad = |what: String| Err(BaselineError::InvalidOption(what));
+        if self.seed > u64::from(u32::MAX) {
+            return bad(format!(
+                "seed must be below 2^32 (numpy's RandomState seeds), got {}",
+                self.seed
+            ));
+        }
         if self.iterations == Some(0) {
             return bad("iterations must be at least 1".into());
         }
@@ -274,27 +283,25 @@ impl Lda {
             max_iter: config.max_doc_iterations,
             tol: config.tolerance,
         };
-        let mut topics = Topics::new(k, v, config.seed);
+        let mut rng = RandomState::new(config.seed as u32);
+        let mut topics = Topics::new(k, v, &mut rng);
         let n = corpus.n_docs();
         let mut gamma = vec![0f64; n * k];
         let mut sstats = vec![0f64; v * k];
         let mut buffers = Buffers::default();
-        // E-steps are numbered so that each has its own random starts.
+        // Online mini-batches are numbered from 1 for the learning rate.
         let mut step: u64 = 0;
         for pass in 0..passes {
             if config.online {
                 let mut start = 0;
                 while start < n {
                     let docs = start..(start + config.batch_size).min(n);
-                    let init = Init::Random {
-                        seed: config.seed,
-                        step,
-                    };
+                    draw_starts(&mut rng, &mut gamma[docs.start * k..docs.end * k]);
                     estep.run_parallel(
                         corpus,
                         docs.clone(),
                         &topics.exp_elog_beta,
-                        init,
+                        Init::Given,
                         &mut gamma[docs.start * k..docs.end * k],
                         Some((&mut sstats, &mut buffers)),
                     );
@@ -306,20 +313,16 @@ impl Lda {
                     start = docs.end;
                 }
             } else {
-                let init = Init::Random {
-                    seed: config.seed,
-                    step,
-                };
+                draw_starts(&mut rng, &mut gamma);
                 estep.run_parallel(
                     corpus,
                     0..n,
                     &topics.exp_elog_beta,
-                    init,
+                    Init::Given,
                     &mut gamma,
                     Some((&mut sstats, &mut buffers)),
                 );
                 topics.batch_update(&sstats, eta);
-                step += 1;
             }
             on_pass(pass + 1, passes);
         }
@@ -510,13 +513,11 @@ struct Topics {
 
 impl Topics {
     /// `lambda` from Gamma(100, 1/100) draws, drawn topic by topic as scikit-learn does.
-    fn new(k: usize, v: usize, seed: u64) -> Topics {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let g = Gamma::new(100.0, 0.01).expect("valid gamma parameters");
+    fn new(k: usize, v: usize, rng: &mut RandomState) -> Topics {
         let mut lambda = vec![0f64; v * k];
         for t in 0..k {
             for w in 0..v {
-                lambda[w * k + t] = g.sample(&mut rng);
+                lambda[w * k + t] = rng.gamma(100.0, 0.01);
             }
         }
         let mut topics = Topics {
@@ -576,8 +577,8 @@ impl Topics {
 /// How an E-step starts each document's `gamma`.
 #[derive(Clone, Copy)]
 enum Init {
-    /// Gamma(100, 1/100) draws from the document's own stream for this step.
-    Random { seed: u64, step: u64 },
+    /// The values already in `gamma` (drawn by [`draw_starts`]).
+    Given,
     /// All ones.
     Ones,
 }
@@ -681,14 +682,9 @@ impl EStep {
         let mut exp_theta = vec![0f64; k];
         let mut acc = vec![0f64; k];
         let mut scratch = vec![0f64; k];
-        let gamma_dist = Gamma::new(100.0, 0.01).expect("valid gamma parameters");
         for (d, g) in docs.zip(gamma.chunks_exact_mut(k)) {
-            match init {
-                Init::Ones => g.fill(1.0),
-                Init::Random { seed, step } => {
-                    let mut rng = ChaCha8Rng::seed_from_u64(mix(seed, step, d as u64));
-                    g.iter_mut().for_each(|x| *x = gamma_dist.sample(&mut rng));
-                }
+            if let Init::Ones = init {
+                g.fill(1.0);
             }
             let (ids, counts) = corpus.doc(d);
             exp_dirichlet_expectation(g, &mut exp_theta, &mut scratch);
@@ -745,16 +741,10 @@ fn pieces(corpus: &Corpus, docs: Range<usize>) -> Vec<Range<usize>> {
     out
 }
 
-/// A document's stream seed: splitmix64 over (seed, step, document).
-fn mix(seed: u64, step: u64, doc: u64) -> u64 {
-    let mut z = seed;
-    for x in [step, doc] {
-        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15).wrapping_add(x);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
-    }
-    z
+/// Documents' random starts, Gamma(100, 1/100), drawn in document order before the E-step runs
+/// them in parallel (scikit-learn's `_update_doc_distribution` draws the same array).
+fn draw_starts(rng: &mut RandomState, gamma: &mut [f64]) {
+    gamma.iter_mut().for_each(|x| *x = rng.gamma(100.0, 0.01));
 }
 
 crate::simd::multiversion! {

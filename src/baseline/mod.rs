@@ -22,6 +22,7 @@
 //! assert!(lda.npmi.mean > floor.mean + 3.0 * floor.std);
 //! ```
 mod lda;
+mod numpy_rng;
 
 pub use crate::eval::{random_floor, Floor, FloorOptions, Measure};
 pub use lda::{Lda, LdaConfig, LdaModel};
