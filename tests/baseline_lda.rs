@@ -161,6 +161,8 @@ fn bad_input_is_an_error_not_a_panic() {
         Lda::new(3).learning_decay(10.0, 1.5),
         Lda::new(3).e_step(0, 1e-3),
         Lda::new(3).e_step(100, f64::NAN),
+        // numpy's RandomState takes seeds below 2^32.
+        Lda::new(3).seed(1 << 32),
     ] {
         assert!(matches!(lda.fit(c), Err(BaselineError::InvalidOption(_))));
     }
