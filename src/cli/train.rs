@@ -39,6 +39,14 @@ pub struct TrainArgs {
     /// Generator learning-rate scale (0.01 is the log's lr/100).
     #[arg(long)]
     g_lr_scale: Option<f64>,
+    /// Departs from the log: the critic's learning rate is lr times this (two time-scale
+    /// updates; 1 is the log's).
+    #[arg(long)]
+    critic_lr_scale: Option<f64>,
+    /// Departs from the log: weight InfoNCE at every generator step by the ratio of the two terms'
+    /// gradient norms at the generator's first layer (the log author's later remedy).
+    #[arg(long)]
+    balance_contrastive: bool,
     /// Documents per batch.
     #[arg(long)]
     batch_size: Option<usize>,
@@ -68,7 +76,7 @@ pub struct TrainArgs {
     #[arg(long, default_value = "runs/train")]
     out: PathBuf,
     /// Continue the run in this folder.
-    #[arg(long, conflicts_with_all = ["config", "entry", "topics", "variant", "temperature", "g_lr_scale", "batch_size", "input", "corpus", "restrict_vocab", "seed", "out", "backend"])]
+    #[arg(long, conflicts_with_all = ["config", "entry", "topics", "variant", "temperature", "g_lr_scale", "critic_lr_scale", "balance_contrastive", "batch_size", "input", "corpus", "restrict_vocab", "seed", "out", "backend"])]
     resume: Option<PathBuf>,
 }
 
@@ -103,6 +111,7 @@ impl TrainArgs {
             variant,
             temperature,
             g_lr_scale,
+            critic_lr_scale,
             batch_size,
             input,
             eval_every,
@@ -111,6 +120,9 @@ impl TrainArgs {
         );
         if self.backend.is_some() {
             c.backend = self.backend;
+        }
+        if self.balance_contrastive {
+            c.balance_contrastive = true;
         }
         c.validate()
             .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;

@@ -280,10 +280,77 @@ impl Generator {
     }
 }
 
+/// How a generator step combines the gradients of its two terms.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Terms {
+    /// `adversarial + weight * InfoNCE`, in one backward pass (the log's).
+    Summed(f64),
+    /// The InfoNCE term's gradients (weight 1) kept apart from the adversarial ones, for
+    /// [`balance_terms`]: a second backward pass through the generator's body.
+    Apart,
+}
+
+/// A generator step's losses and gradients.
+pub(crate) struct StepGradients {
+    /// `-mean D(theta, G(theta))`.
+    pub adversarial: f32,
+    /// The InfoNCE value (none for the bat variant).
+    pub info_nce: Option<f32>,
+    /// The gradients of the loss, or of the adversarial term alone with [`Terms::Apart`].
+    pub grads: GradStore,
+    /// With [`Terms::Apart`], the gradients of InfoNCE alone.
+    pub info_nce_grads: Option<GradStore>,
+}
+
+/// The log author's balancing of the generator's two terms (October 2021, after the log; off
+/// by default): the InfoNCE gradients scaled by `weight * ||dL_adv/dW1|| / ||dL_nce/dW1||`, W1
+/// the first Linear(K, H) weight, a constant for this step, then added to the adversarial
+/// ones, so that neither term drowns the other. Returns the gradients and that scale (0 when
+/// InfoNCE has no gradient at W1). Both backends call this.
+pub(crate) fn balance_terms(
+    generator: &Generator,
+    vars: &[Var],
+    adversarial: GradStore,
+    info_nce: &GradStore,
+    weight: f64,
+) -> Result<(GradStore, f64)> {
+    let norm = |g: &GradStore| -> Result<f64> {
+        match g.get(&generator.fc1_weight) {
+            Some(t) => Ok(t
+                .to_dtype(DType::F64)?
+                .sqr()?
+                .sum_all()?
+                .to_scalar::<f64>()?
+                .sqrt()),
+            None => Ok(0.0),
+        }
+    };
+    let (adv, nce) = (norm(&adversarial)?, norm(info_nce)?);
+    let scale = if nce > 0.0 && nce.is_finite() {
+        weight * adv / nce
+    } else {
+        0.0
+    };
+    let mut out = adversarial;
+    for var in vars {
+        let var = var.as_tensor();
+        if let Some(c) = info_nce.get(var) {
+            let c = (c * scale)?;
+            let sum = match out.get(var) {
+                Some(a) => (a + c)?,
+                None => c,
+            };
+            out.insert(var, sum);
+        }
+    }
+    Ok((out, scale))
+}
+
 impl Generator {
     /// The generator step's losses and the gradient of `loss_G = -mean D(theta, G(theta)) +
-    /// weight * InfoNCE` for every generator parameter, on the CPU, from the forward pass `out`
-    /// of `theta` (BatchNorm in training mode). Returns (adversarial loss, InfoNCE, gradients).
+    /// weight * InfoNCE` for every generator parameter ([`Terms::Summed`]), or of the two terms
+    /// apart ([`Terms::Apart`]), on the CPU, from the forward pass `out` of `theta` (BatchNorm in
+    /// training mode).
     ///
     /// The large products and per-element passes (the critic's input gradient, softmax, the
     /// output layer and the block) are computed by hand in place; only the small contrastive
@@ -295,10 +362,10 @@ impl Generator {
         theta: &Tensor,
         out: &GeneratorOutput,
         temperature: f64,
-        weight: f64,
-    ) -> Result<(f32, Option<f32>, GradStore)> {
+        terms: Terms,
+    ) -> Result<StepGradients> {
         let theta = theta.contiguous()?;
-        let (b, k) = theta.dims2()?;
+        let b = theta.dims2()?.0;
         let (v, h) = self.fc2.weight.dims2()?;
         let words = out.words.contiguous()?;
         let hidden = out.hidden.contiguous()?;
@@ -309,10 +376,19 @@ impl Generator {
         let (mean, _, d_words) =
             critic.input_gradients(&theta, Bow::Dense(&words), -1.0 / b as f32, true)?;
         let mut d_words = d_words.unwrap_or_default();
+        // Apart, the contrastive head writes into a buffer of its own, at weight 1.
+        let (mut d_nce_words, weight) = match terms {
+            Terms::Summed(w) => (Vec::new(), w),
+            Terms::Apart => (vec![0f32; b * v], 1.0),
+        };
+        let d_head_words = match terms {
+            Terms::Summed(_) => &mut d_words,
+            Terms::Apart => &mut d_nce_words,
+        };
         // The contrastive term: InfoNCE and its gradient by hand on the B x d sides; the
         // projection head and the topic embedding (small) through autograd, from a leaf at the
         // hidden features, driven by those gradients.
-        let (mut grads, info_nce, d_hidden) = match &self.head {
+        let (mut head_grads, info_nce, d_hidden) = match &self.head {
             Head::None => (GradStore::default(), None, None),
             Head::Word {
                 word_embedding,
@@ -323,7 +399,7 @@ impl Generator {
                     &theta,
                     &words,
                     embeddings,
-                    &mut d_words,
+                    d_head_words,
                     temperature,
                     weight,
                 )?;
@@ -343,54 +419,107 @@ impl Generator {
                 (grads, Some(value), d_hidden)
             }
         };
-        // Softmax, then the output layer: dW2 = dlogits^T h, db2 = column sums, dh = dlogits W2.
-        let wv = CpuView::new(&words)?;
-        let dlogits = kernels::softmax_backward(wv.data(), &d_words, v);
-        drop(wv);
-        let hv = CpuView::new(&hidden)?;
-        let dl_t = Mat {
-            data: &dlogits,
-            rs: 1,
-            cs: v,
+        let (grads, info_nce_grads) = match terms {
+            Terms::Summed(_) => {
+                self.body_gradients(
+                    &theta,
+                    &words,
+                    &hidden,
+                    Some(&d_words),
+                    d_hidden,
+                    &mut head_grads,
+                )?;
+                (head_grads, None)
+            }
+            Terms::Apart => {
+                let mut adv = GradStore::default();
+                self.body_gradients(&theta, &words, &hidden, Some(&d_words), None, &mut adv)?;
+                // The projection heads reach the generator only through the hidden features.
+                let d_nce = matches!(self.head, Head::Word { .. }).then_some(&d_nce_words[..]);
+                if info_nce.is_some() {
+                    self.body_gradients(&theta, &words, &hidden, d_nce, d_hidden, &mut head_grads)?;
+                }
+                (adv, Some(head_grads))
+            }
         };
-        let g_w2 = kernels::gemm_new(
-            (v, h, b),
-            dl_t,
-            Mat {
-                data: hv.data(),
-                rs: h,
-                cs: 1,
-            },
-        )?;
-        drop(hv);
-        let g_b2: Vec<f32> = kernels::col_sums(&dlogits, v)
-            .into_iter()
-            .map(|a| a as f32)
-            .collect();
-        let mut dh = {
-            let w2 = CpuView::new(&self.fc2.weight)?;
-            let dl = Mat {
-                data: &dlogits,
-                rs: v,
-                cs: 1,
-            };
-            kernels::gemm_new(
-                (b, h, v),
-                dl,
-                Mat {
-                    data: w2.data(),
-                    rs: h,
+        Ok(StepGradients {
+            adversarial: (-mean) as f32,
+            info_nce,
+            grads,
+            info_nce_grads,
+        })
+    }
+
+    /// Backward through the output layer and the block, from the gradients at the generated
+    /// documents (`d_words`, before softmax; none: zero) and at the hidden features
+    /// (`d_hidden`), adding the gradients of W1, the block, W2 and b2 into `grads`.
+    fn body_gradients(
+        &self,
+        theta: &Tensor,
+        words: &Tensor,
+        hidden: &Tensor,
+        d_words: Option<&[f32]>,
+        d_hidden: Option<Tensor>,
+        grads: &mut GradStore,
+    ) -> Result<()> {
+        let (b, k) = theta.dims2()?;
+        let (v, h) = self.fc2.weight.dims2()?;
+        let dev = Device::Cpu;
+        let mut dh = match d_words {
+            None => vec![0f32; b * h],
+            Some(d_words) => {
+                // Softmax, then the output layer: dW2 = dlogits^T h, db2 = column sums,
+                // dh = dlogits W2.
+                let wv = CpuView::new(words)?;
+                let dlogits = kernels::softmax_backward(wv.data(), d_words, v);
+                drop(wv);
+                let hv = CpuView::new(hidden)?;
+                let dl_t = Mat {
+                    data: &dlogits,
+                    rs: 1,
+                    cs: v,
+                };
+                let g_w2 = kernels::gemm_new(
+                    (v, h, b),
+                    dl_t,
+                    Mat {
+                        data: hv.data(),
+                        rs: h,
+                        cs: 1,
+                    },
+                )?;
+                drop(hv);
+                let g_b2: Vec<f32> = kernels::col_sums(&dlogits, v)
+                    .into_iter()
+                    .map(|a| a as f32)
+                    .collect();
+                let w2 = CpuView::new(&self.fc2.weight)?;
+                let dl = Mat {
+                    data: &dlogits,
+                    rs: v,
                     cs: 1,
-                },
-            )?
+                };
+                let dh = kernels::gemm_new(
+                    (b, h, v),
+                    dl,
+                    Mat {
+                        data: w2.data(),
+                        rs: h,
+                        cs: 1,
+                    },
+                )?;
+                grads.insert(&self.fc2.weight, Tensor::from_vec(g_w2, (v, h), &dev)?);
+                grads.insert(&self.fc2.bias, Tensor::from_vec(g_b2, v, &dev)?);
+                dh
+            }
         };
         if let Some(g) = d_hidden {
             add_into(&mut dh, &g)?;
         }
         // The block: its first layer recomputed from theta (the same values as the forward
         // pass), its statistics from this batch; the running statistics are not moved again.
-        let xw = self.first_layer_host(&theta)?;
-        let tv = CpuView::new(&theta)?;
+        let xw = self.first_layer_host(theta)?;
+        let tv = CpuView::new(theta)?;
         let tm = Mat {
             data: tv.data(),
             rs: k,
@@ -409,12 +538,9 @@ impl Generator {
             tm,
         )?;
         drop(tv);
-        let dev = Device::Cpu;
         grads.insert(&self.fc1_weight, Tensor::from_vec(g_w1, (h, k), &dev)?);
-        self.block.insert_grads(sums, &mut grads)?;
-        grads.insert(&self.fc2.weight, Tensor::from_vec(g_w2, (v, h), &dev)?);
-        grads.insert(&self.fc2.bias, Tensor::from_vec(g_b2, v, &dev)?);
-        Ok(((-mean) as f32, info_nce, grads))
+        self.block.insert_grads(sums, grads)?;
+        Ok(())
     }
 }
 
@@ -600,9 +726,10 @@ mod tests {
             }
             let want = total.backward().unwrap();
             // Fused.
-            let (adv_got, nce_got, got) = g
-                .step_gradients(&critic, &theta, &out, tau, weight)
+            let step = g
+                .step_gradients(&critic, &theta, &out, tau, Terms::Summed(weight))
                 .unwrap();
+            let (adv_got, nce_got, got) = (step.adversarial, step.info_nce, step.grads);
             let adv_want = adv.to_scalar::<f32>().unwrap();
             assert!(
                 (adv_got - adv_want).abs() < 1e-5,
@@ -630,6 +757,83 @@ mod tests {
                 let diff = diff.to_scalar::<f32>().unwrap();
                 // The first layer's bias feeds BatchNorm, so its gradient is zero up to
                 // rounding: an absolute floor covers that noise.
+                assert!(
+                    diff <= 1e-4 * scale.max(1e-2),
+                    "{variant} {name}: max difference {diff} (largest gradient {scale})"
+                );
+            }
+        }
+    }
+
+    /// The balanced step (the log author's remedy): the fused and autograd backends give the
+    /// same gradients; the InfoNCE part of the first layer's gradient has the adversarial part's
+    /// norm times the weight; and the parameters InfoNCE does not reach keep their adversarial
+    /// gradient.
+    #[test]
+    fn balanced_terms_match_across_backends() {
+        let (v, k, h, b) = (41, 5, 24, 10);
+        let dev = Device::Cpu;
+        let norm = |t: &Tensor| {
+            t.to_dtype(DType::F64)
+                .unwrap()
+                .sqr()
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .to_scalar::<f64>()
+                .unwrap()
+                .sqrt()
+        };
+        for variant in [Variant::Hard, Variant::MeanWeighted, Variant::Word] {
+            let (gm, cm) = (VarMap::new(), VarMap::new());
+            let g =
+                Generator::new(seeded_var_builder(&gm, 3, &dev), v, k, h, variant, 8, 6).unwrap();
+            let critic = Critic::new(seeded_var_builder(&cm, 4, &dev), v, k, h).unwrap();
+            let theta = crate::model::critic::tests::softmax_rows(b, k, 11);
+            let out = g.forward_with_hidden(&theta, true).unwrap();
+            let (tau, weight) = (0.5, 0.7);
+            let vars = gm.all_vars();
+            // Autograd: each term's own backward pass.
+            let fake = critic
+                .frozen()
+                .score(&theta, Bow::Dense(&out.words), true)
+                .unwrap();
+            let adv = crate::loss::generator_loss(&fake).unwrap();
+            let pair = g.contrastive_pair(&theta, &out).unwrap().unwrap();
+            let nce = crate::loss::info_nce(&pair.documents, &pair.topics, tau).unwrap();
+            let adv_grads = adv.backward().unwrap();
+            let w1_adv = adv_grads.get(&g.fc1_weight).unwrap().clone();
+            let (want, scale_want) =
+                balance_terms(&g, &vars, adv_grads, &nce.backward().unwrap(), weight).unwrap();
+            // Fused: the two terms apart.
+            let step = g
+                .step_gradients(&critic, &theta, &out, tau, Terms::Apart)
+                .unwrap();
+            let nce_grads = step.info_nce_grads.unwrap();
+            let w1_nce = nce_grads.get(&g.fc1_weight).unwrap().clone();
+            let (got, scale_got) =
+                balance_terms(&g, &vars, step.grads, &nce_grads, weight).unwrap();
+            assert!(
+                (scale_got - scale_want).abs() <= 1e-4 * scale_want,
+                "{variant}: scale {scale_got} against {scale_want}"
+            );
+            // The InfoNCE part of W1's gradient, rescaled, has the adversarial part's norm.
+            let ratio = norm(&(w1_nce * scale_got).unwrap()) / norm(&w1_adv);
+            assert!((ratio - weight).abs() < 1e-4, "{variant}: ratio {ratio}");
+            for (name, var) in &trainable_vars(&gm) {
+                let want = want.get(var.as_tensor());
+                let want = want.unwrap_or_else(|| panic!("{variant}: no gradient for {name}"));
+                let want = want.flatten_all().unwrap();
+                let got = got.get(var.as_tensor()).unwrap().flatten_all().unwrap();
+                let scale = want
+                    .abs()
+                    .unwrap()
+                    .max(0)
+                    .unwrap()
+                    .to_scalar::<f32>()
+                    .unwrap();
+                let diff = (got - &want).unwrap().abs().unwrap().max(0).unwrap();
+                let diff = diff.to_scalar::<f32>().unwrap();
                 assert!(
                     diff <= 1e-4 * scale.max(1e-2),
                     "{variant} {name}: max difference {diff} (largest gradient {scale})"

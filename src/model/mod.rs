@@ -19,6 +19,7 @@ mod prior;
 
 pub use critic::Critic;
 pub use encoder::Encoder;
+pub(crate) use generator::{balance_terms, Terms};
 pub use generator::{ContrastivePair, Generator, GeneratorOutput, Variant};
 pub use init::{seeded_var_builder, trainable_vars};
 pub use layers::{sparse_matmul, BatchNorm1d, Bow};

@@ -133,6 +133,14 @@ pub struct TrainConfig {
     pub input: InputTransform,
     /// How passes and gradients are computed; `None`: the device's default ([`Backend::resolve`]).
     pub backend: Option<Backend>,
+    /// Departs from the log (1, off): the critic's learning rate is `lr * critic_lr_scale`, two
+    /// time-scale updates (Heusel et al. 2017), a critic that learns faster than the generator.
+    pub critic_lr_scale: f64,
+    /// Departs from the log (false, off): the log author's remedy of October 2021. At every
+    /// generator step the InfoNCE term's weight becomes `contrastive_weight * ||dL_adv/dW1|| /
+    /// ||dL_nce/dW1||` (W1: the generator's first Linear(K, H)), a constant for that step, so that
+    /// neither term drowns the other. Costs a second backward pass through the generator.
+    pub balance_contrastive: bool,
 }
 
 fn counts() -> InputTransform {
@@ -165,6 +173,8 @@ impl Default for TrainConfig {
             device: "auto".to_string(),
             input: InputTransform::Tfidf,
             backend: None,
+            critic_lr_scale: 1.0,
+            balance_contrastive: false,
         }
     }
 }
@@ -190,6 +200,7 @@ impl TrainConfig {
             ("lr", self.lr),
             ("temperature", self.temperature),
             ("g_lr_scale", self.g_lr_scale),
+            ("critic_lr_scale", self.critic_lr_scale),
             ("clip", self.clip),
             ("top_n", self.top_n as f64),
         ];

@@ -4,8 +4,8 @@ use super::{Backend, TrainConfig, TrainError};
 use crate::corpus::{Batch, Batcher, Corpus, Idf, InputTransform};
 use crate::loss;
 use crate::model::{
-    seeded_var_builder, trainable_vars, Bow, Critic, DirichletPrior, Encoder, Generator,
-    GeneratorOutput,
+    balance_terms, seeded_var_builder, trainable_vars, Bow, Critic, DirichletPrior, Encoder,
+    Generator, GeneratorOutput, Terms,
 };
 use candle_core::{Device, Tensor};
 use candle_nn::VarMap;
@@ -132,8 +132,13 @@ impl Trainer {
             b1,
             b2,
         )?;
-        let opt_d =
-            Adam::new(trainable_vars(&critic_vars), config.lr, b1, b2)?.with_clamp(config.clip);
+        let opt_d = Adam::new(
+            trainable_vars(&critic_vars),
+            config.lr * config.critic_lr_scale,
+            b1,
+            b2,
+        )?
+        .with_clamp(config.clip);
         let prior = DirichletPrior::symmetric(k, config.alpha(), seed ^ 4)?;
         let batcher = Batcher::new(&input(idf.as_ref(), train)?, config.batch_size, &device)?
             .seed(config.seed);
@@ -342,16 +347,31 @@ impl Trainer {
                 (theta, g)
             }
         };
+        let weight = self.config.contrastive_weight;
+        let balance = self.config.balance_contrastive;
         if self.fused() {
             // One fused pass on the CPU; the same values as the autograd path below.
-            let (adv, nce_value, grads) = self.generator.step_gradients(
+            let terms = if balance {
+                Terms::Apart
+            } else {
+                Terms::Summed(weight)
+            };
+            let step = self.generator.step_gradients(
                 &self.critic,
                 &theta_fake,
                 &generated,
                 self.config.temperature,
-                self.config.contrastive_weight,
+                terms,
             )?;
+            let (adv, nce_value) = (step.adversarial, step.info_nce);
             if adv.is_finite() && nce_value.is_none_or(f32::is_finite) {
+                let grads = match &step.info_nce_grads {
+                    Some(nce) => {
+                        let vars = self.generator_vars.all_vars();
+                        balance_terms(&self.generator, &vars, step.grads, nce, weight)?.0
+                    }
+                    None => step.grads,
+                };
                 self.opt_g.step(&grads)?;
             }
             return Ok(GeneratorLosses {
@@ -364,16 +384,27 @@ impl Trainer {
             .frozen()
             .score(&theta_fake, Bow::Dense(&generated.words), true)?;
         let adversarial = loss::generator_loss(&fake)?;
-        let mut total = adversarial.clone();
-        let mut nce_value = None;
+        let mut nce = None;
         if let Some(pair) = self.generator.contrastive_pair(&theta_fake, &generated)? {
-            let nce = loss::info_nce(&pair.documents, &pair.topics, self.config.temperature)?;
-            nce_value = Some(nce.to_scalar::<f32>()?);
-            total = (total + (nce * self.config.contrastive_weight)?)?;
+            nce = Some(loss::info_nce(
+                &pair.documents,
+                &pair.topics,
+                self.config.temperature,
+            )?);
         }
         let adv = adversarial.to_scalar::<f32>()?;
+        let nce_value = nce.as_ref().map(|n| n.to_scalar::<f32>()).transpose()?;
         if adv.is_finite() && nce_value.is_none_or(f32::is_finite) {
-            self.opt_g.step(&total.backward()?)?;
+            let grads = match nce {
+                Some(nce) if balance => {
+                    let vars = self.generator_vars.all_vars();
+                    let (adv_grads, nce_grads) = (adversarial.backward()?, nce.backward()?);
+                    balance_terms(&self.generator, &vars, adv_grads, &nce_grads, weight)?.0
+                }
+                Some(nce) => (adversarial + (nce * weight)?)?.backward()?,
+                None => adversarial.backward()?,
+            };
+            self.opt_g.step(&grads)?;
         }
         Ok(GeneratorLosses {
             adversarial: adv,
