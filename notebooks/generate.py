@@ -15,14 +15,25 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-# What the committed outputs were executed with (said in every notebook's introduction).
+# What the committed outputs were executed with (said in every notebook's introduction). STORED
+# names the notebooks (entry labels, "00", "13") committed with the outputs of an execution.
 EXECUTED = ("This notebook is committed without stored outputs: the outputs of its earlier executions "
             "came from code that has changed since (the log's TF-IDF input, 200-epoch `cpu` budget, "
             "baselines), and it has not been executed at the **{budget}** budget on the current code yet. "
             "Run it to see its results; the first code cell prints the budget and the machine of the run "
             "(the project's runs use {machine}).")
+EXECUTED_STORED = ("The outputs stored in this notebook come from one execution at the **{budget}** budget on "
+                   "{machine}, with the code of the commit that stored them (the first code cell prints the "
+                   "budget and the machine). Executing it again, at any budget (`GCATM_BUDGET`), replaces them.")
 EXECUTED_BUDGET = {"default": "cpu"}
+STORED = set()
 MACHINE = "a 2-core virtual machine, CPU only"
+
+
+def executed(key):
+    """The introduction's sentence on the stored outputs of notebook `key`."""
+    text = EXECUTED_STORED if key in STORED else EXECUTED
+    return text.format(budget=EXECUTED_BUDGET.get(key, EXECUTED_BUDGET["default"]), machine=MACHINE)
 
 
 def md(text):
@@ -407,8 +418,7 @@ def entry_intro(x):
                  f"`runs/<budget>/{x['label']}/` (beside this notebook; the same folder as `gcatm reproduce "
                  f"{x['label']} --out notebooks/runs/<budget>` writes).")
     parts.append(BUDGETS)
-    parts.append(EXECUTED.format(budget=EXECUTED_BUDGET.get(x["label"], EXECUTED_BUDGET["default"]),
-                                 machine=MACHINE))
+    parts.append(executed(x["label"]))
     parts.append(CONTEXT)
     return "\n".join(parts)
 
@@ -643,7 +653,7 @@ Here the corpus is 20ng-1883 when the data folder (`GCATM_DATA`) has it, else th
 under `smoke` it is always the planted one. The model below has K = 20 topics, the mean-weighted label
 embedding (the log's section 2) and every network at the log's learning rate 1e-4.
 
-""" + EXECUTED.format(budget=EXECUTED_BUDGET.get("00", EXECUTED_BUDGET["default"]), machine=MACHINE)),
+""" + executed("00")),
     DEP,
     code("""
 use gcatm::experiments::Budget;
@@ -1191,8 +1201,7 @@ def run(prefixes):
         if want(name):
             write(name, entry_notebook(x))
     if want("13-summary"):
-        cells = [md(SUMMARY_INTRO + "\n" + EXECUTED.format(
-            budget=EXECUTED_BUDGET.get("13", EXECUTED_BUDGET["default"]), machine=MACHINE))] + SUMMARY
+        cells = [md(SUMMARY_INTRO + "\n" + executed("13"))] + SUMMARY
         write("13-summary", notebook(cells))
 
 
