@@ -75,52 +75,20 @@ impl Encoder {
             hidden,
             theta,
         } = self.forward_host(&input, move_running)?;
-        let hm = Mat {
-            data: &hidden,
-            rs: h,
-            cs: 1,
-        };
         // mean D: every score's gradient is 1/B.
         let theta_t = Tensor::from_slice(&theta, (b, k), &Device::Cpu)?;
         let (score, d_theta, _) = critic.input_gradients(&theta_t, bow, 1.0 / b as f32, false)?;
         let dlogits = kernels::softmax_backward(&theta, &d_theta, k);
-        // Output layer: dW2 = dlogits^T h, db2 = column sums, dh = dlogits W2.
-        let mut g_w2 = vec![0f32; k * h];
-        let dl_t = Mat {
-            data: &dlogits,
-            rs: 1,
-            cs: k,
-        };
-        kernels::gemm_into(&mut g_w2, (k, h, b), dl_t, hm, false)?;
-        let g_b2: Vec<f32> = kernels::col_sums(&dlogits, k)
-            .into_iter()
-            .map(|a| a as f32)
-            .collect();
-        let w2 = CpuView::new(&self.fc2.weight)?;
-        let dl = Mat {
-            data: &dlogits,
-            rs: k,
-            cs: 1,
-        };
-        let dh = kernels::gemm_new(
-            (b, h, k),
-            dl,
-            Mat {
-                data: w2.data(),
-                rs: h,
-                cs: 1,
-            },
-        )?;
-        drop(w2);
+        let mut grads = GradStore::default();
+        let dh = self.fc2.backward_host(&hidden, &dlogits, b, &mut grads)?;
         let mut sums = BlockSums::new(h);
         let dpre = self.block.backward_host(block, &dh, &mut sums)?;
         let g_w1 = input.weight_gradient_new(&dpre, h)?;
-        let dev = Device::Cpu;
-        let mut grads = GradStore::default();
-        grads.insert(&self.fc1_weight, Tensor::from_vec(g_w1, (v, h), &dev)?);
+        grads.insert(
+            &self.fc1_weight,
+            Tensor::from_vec(g_w1, (v, h), &Device::Cpu)?,
+        );
         self.block.insert_grads(sums, &mut grads)?;
-        grads.insert(&self.fc2.weight, Tensor::from_vec(g_w2, (k, h), &dev)?);
-        grads.insert(&self.fc2.bias, Tensor::from_vec(g_b2, k, &dev)?);
         Ok((score as f32, grads))
     }
 }

@@ -468,49 +468,12 @@ impl Generator {
         let mut dh = match d_words {
             None => vec![0f32; b * h],
             Some(d_words) => {
-                // Softmax, then the output layer: dW2 = dlogits^T h, db2 = column sums,
-                // dh = dlogits W2.
+                // Softmax, then the output layer.
                 let wv = CpuView::new(words)?;
                 let dlogits = kernels::softmax_backward(wv.data(), d_words, v);
                 drop(wv);
                 let hv = CpuView::new(hidden)?;
-                let dl_t = Mat {
-                    data: &dlogits,
-                    rs: 1,
-                    cs: v,
-                };
-                let g_w2 = kernels::gemm_new(
-                    (v, h, b),
-                    dl_t,
-                    Mat {
-                        data: hv.data(),
-                        rs: h,
-                        cs: 1,
-                    },
-                )?;
-                drop(hv);
-                let g_b2: Vec<f32> = kernels::col_sums(&dlogits, v)
-                    .into_iter()
-                    .map(|a| a as f32)
-                    .collect();
-                let w2 = CpuView::new(&self.fc2.weight)?;
-                let dl = Mat {
-                    data: &dlogits,
-                    rs: v,
-                    cs: 1,
-                };
-                let dh = kernels::gemm_new(
-                    (b, h, v),
-                    dl,
-                    Mat {
-                        data: w2.data(),
-                        rs: h,
-                        cs: 1,
-                    },
-                )?;
-                grads.insert(&self.fc2.weight, Tensor::from_vec(g_w2, (v, h), &dev)?);
-                grads.insert(&self.fc2.bias, Tensor::from_vec(g_b2, v, &dev)?);
-                dh
+                self.fc2.backward_host(hv.data(), &dlogits, b, grads)?
             }
         };
         if let Some(g) = d_hidden {
@@ -741,27 +704,33 @@ mod tests {
             }
             let vars = trainable_vars(&gm);
             assert!(vars.len() >= 6);
-            for (name, var) in &vars {
-                let want = want.get(var.as_tensor()).unwrap().flatten_all().unwrap();
-                let got = got.get(var.as_tensor());
-                let got = got.unwrap_or_else(|| panic!("{variant}: no gradient for {name}"));
-                let got = got.flatten_all().unwrap();
-                let scale = want
-                    .abs()
-                    .unwrap()
-                    .max(0)
-                    .unwrap()
-                    .to_scalar::<f32>()
-                    .unwrap();
-                let diff = (got - &want).unwrap().abs().unwrap().max(0).unwrap();
-                let diff = diff.to_scalar::<f32>().unwrap();
-                // The first layer's bias feeds BatchNorm, so its gradient is zero up to
-                // rounding: an absolute floor covers that noise.
-                assert!(
-                    diff <= 1e-4 * scale.max(1e-2),
-                    "{variant} {name}: max difference {diff} (largest gradient {scale})"
-                );
-            }
+            assert_same_gradients(&variant.to_string(), &vars, &want, &got);
+        }
+    }
+
+    /// Every variable's gradient in `got` equals `want`'s within 1e-4 of its largest value. The
+    /// first layer's bias feeds BatchNorm, so its gradient is zero up to rounding: an absolute
+    /// floor covers that noise.
+    fn assert_same_gradients(
+        label: &str,
+        vars: &[(String, Var)],
+        want: &GradStore,
+        got: &GradStore,
+    ) {
+        for (name, var) in vars {
+            let want = want.get(var.as_tensor());
+            let want = want.unwrap_or_else(|| panic!("{label}: no gradient for {name}"));
+            let got = got.get(var.as_tensor());
+            let got = got.unwrap_or_else(|| panic!("{label}: no computed gradient for {name}"));
+            let (want, got) = (want.flatten_all().unwrap(), got.flatten_all().unwrap());
+            let scale = want.abs().unwrap().max(0).unwrap();
+            let scale = scale.to_scalar::<f32>().unwrap();
+            let diff = (got - &want).unwrap().abs().unwrap().max(0).unwrap();
+            let diff = diff.to_scalar::<f32>().unwrap();
+            assert!(
+                diff <= 1e-4 * scale.max(1e-2),
+                "{label} {name}: max difference {diff} (largest gradient {scale})"
+            );
         }
     }
 
@@ -820,25 +789,7 @@ mod tests {
             // The InfoNCE part of W1's gradient, rescaled, has the adversarial part's norm.
             let ratio = norm(&(w1_nce * scale_got).unwrap()) / norm(&w1_adv);
             assert!((ratio - weight).abs() < 1e-4, "{variant}: ratio {ratio}");
-            for (name, var) in &trainable_vars(&gm) {
-                let want = want.get(var.as_tensor());
-                let want = want.unwrap_or_else(|| panic!("{variant}: no gradient for {name}"));
-                let want = want.flatten_all().unwrap();
-                let got = got.get(var.as_tensor()).unwrap().flatten_all().unwrap();
-                let scale = want
-                    .abs()
-                    .unwrap()
-                    .max(0)
-                    .unwrap()
-                    .to_scalar::<f32>()
-                    .unwrap();
-                let diff = (got - &want).unwrap().abs().unwrap().max(0).unwrap();
-                let diff = diff.to_scalar::<f32>().unwrap();
-                assert!(
-                    diff <= 1e-4 * scale.max(1e-2),
-                    "{variant} {name}: max difference {diff} (largest gradient {scale})"
-                );
-            }
+            assert_same_gradients(&variant.to_string(), &trainable_vars(&gm), &want, &got);
         }
     }
 }

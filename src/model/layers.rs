@@ -30,6 +30,54 @@ impl Linear {
         })
     }
 
+    /// The backward pass of `y = x W^T + b` on host buffers (the fused CPU steps): from the
+    /// input `x` (rows x in) and the gradient at the output `d_out` (rows x out), inserts
+    /// dW = d_out^T x and db (column sums) into `grads` and returns dx = d_out W (rows x in).
+    pub(crate) fn backward_host(
+        &self,
+        x: &[f32],
+        d_out: &[f32],
+        rows: usize,
+        grads: &mut GradStore,
+    ) -> Result<Vec<f32>> {
+        let (n, h) = self.weight.dims2()?;
+        let g_w = kernels::gemm_new(
+            (n, h, rows),
+            kernels::Mat {
+                data: d_out,
+                rs: 1,
+                cs: n,
+            },
+            kernels::Mat {
+                data: x,
+                rs: h,
+                cs: 1,
+            },
+        )?;
+        let g_b: Vec<f32> = kernels::col_sums(d_out, n)
+            .into_iter()
+            .map(|a| a as f32)
+            .collect();
+        let w = super::ops::CpuView::new(&self.weight)?;
+        let dx = kernels::gemm_new(
+            (rows, h, n),
+            kernels::Mat {
+                data: d_out,
+                rs: n,
+                cs: 1,
+            },
+            kernels::Mat {
+                data: w.data(),
+                rs: h,
+                cs: 1,
+            },
+        )?;
+        drop(w);
+        grads.insert(&self.weight, Tensor::from_vec(g_w, (n, h), &Device::Cpu)?);
+        grads.insert(&self.bias, Tensor::from_vec(g_b, n, &Device::Cpu)?);
+        Ok(dx)
+    }
+
     /// The same layer with its parameters cut off from autograd: gradients reach the input only.
     /// Used where a network is a path for another network's gradients (the critic in the
     /// generator and encoder steps), so that no work is spent on its own weight gradients.
