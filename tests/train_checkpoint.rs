@@ -104,7 +104,22 @@ fn file_error_path(err: &TrainError) -> &Path {
 fn resumed_run_equals_uninterrupted_run() {
     const N: usize = 2;
     let p = planted(60);
-    for variant in [Variant::MeanWeighted, Variant::Hard, Variant::Bat] {
+    // The last run has every departure from the log on: the spectral constraint's
+    // power-iteration vector is saved and restored with the weights.
+    let departures = TrainConfig {
+        critic_constraint: gcatm::train::CriticConstraint::Spectral,
+        balance_contrastive: true,
+        critic_lr_scale: 2.0,
+        ..config(Variant::MeanWeighted)
+    };
+    for cfg in [
+        config(Variant::MeanWeighted),
+        config(Variant::Hard),
+        config(Variant::Bat),
+        departures,
+    ] {
+        let variant = cfg.variant;
+        let config = |_| cfg.clone();
         let dir = tempfile::tempdir().unwrap();
         let ckpt = dir.path().join("ckpt");
 

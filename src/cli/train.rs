@@ -6,8 +6,8 @@ use gcatm::corpus::{CorpusSource, LoadedCorpus as Loaded};
 use gcatm::eval::{Evaluator, Measures};
 use gcatm::experiments::{entry, Budget};
 use gcatm::train::{
-    load_checkpoint, train_to_folder, write_json, Backend, EpochRecord, LockedRunFolder, RunFolder,
-    TrainConfig, TrainError, Trainer, Variant,
+    load_checkpoint, train_to_folder, write_json, Backend, CriticConstraint, EpochRecord,
+    LockedRunFolder, RunFolder, TrainConfig, TrainError, Trainer, Variant,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
@@ -47,6 +47,10 @@ pub struct TrainArgs {
     /// gradient norms at the generator's first layer (the log author's later remedy).
     #[arg(long)]
     balance_contrastive: bool,
+    /// Departs from the log: keep the critic Lipschitz by a spectral-norm projection instead of
+    /// weight clipping (clip, the log's, or spectral).
+    #[arg(long)]
+    critic_constraint: Option<CriticConstraint>,
     /// Documents per batch.
     #[arg(long)]
     batch_size: Option<usize>,
@@ -76,7 +80,7 @@ pub struct TrainArgs {
     #[arg(long, default_value = "runs/train")]
     out: PathBuf,
     /// Continue the run in this folder.
-    #[arg(long, conflicts_with_all = ["config", "entry", "topics", "variant", "temperature", "g_lr_scale", "critic_lr_scale", "balance_contrastive", "batch_size", "input", "corpus", "restrict_vocab", "seed", "out", "backend"])]
+    #[arg(long, conflicts_with_all = ["config", "entry", "topics", "variant", "temperature", "g_lr_scale", "critic_lr_scale", "balance_contrastive", "critic_constraint", "batch_size", "input", "corpus", "restrict_vocab", "seed", "out", "backend"])]
     resume: Option<PathBuf>,
 }
 
@@ -112,6 +116,7 @@ impl TrainArgs {
             temperature,
             g_lr_scale,
             critic_lr_scale,
+            critic_constraint,
             batch_size,
             input,
             eval_every,

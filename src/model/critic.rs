@@ -3,8 +3,8 @@ use super::layers::{linear_t, Block, Bow, Input, Linear};
 use super::ops::CpuView;
 use crate::kernels::{self, Mat};
 use candle_core::backprop::GradStore;
-use candle_core::{Device, Module, ModuleT, Result, Tensor};
-use candle_nn::{Init, VarBuilder};
+use candle_core::{DType, Device, Module, ModuleT, Result, Tensor, Var};
+use candle_nn::{Init, VarBuilder, VarMap};
 
 /// The Wasserstein critic D: concat(theta, bow) (K + V) -> block(K + V, H) -> Linear(H, 1), no
 /// sigmoid.
@@ -357,6 +357,74 @@ impl ModuleT for Critic {
     }
 }
 
+/// Name of the spectral constraint's power-iteration vector among the critic's variables: a
+/// buffer, not a parameter ([`super::trainable_vars`] leaves it out).
+pub(crate) const SPECTRAL_U: &str = "spectral_u";
+
+/// Creates the spectral constraint's power-iteration vector `u` (H, standard normal) in the
+/// critic's variables, under `fc1.spectral_u`; it is saved with the weights, so a resumed run
+/// continues its iteration exactly.
+pub(crate) fn spectral_vector(vb: VarBuilder, hidden: usize) -> Result<Tensor> {
+    vb.pp("fc1").get_with_hints(
+        hidden,
+        SPECTRAL_U,
+        Init::Randn {
+            mean: 0.0,
+            stdev: 1.0,
+        },
+    )
+}
+
+/// The spectral constraint (departs from the log, which clamps every critic weight to ±clip):
+/// after each critic step, the largest singular value sigma of the first layer's weight
+/// `[theta_weight | bow_weight^T]` (H x (K + V)) is estimated by one power-iteration step from
+/// the stored `u` (Miyato et al. 2018's estimate), and both blocks are divided by sigma when it
+/// exceeds 1; the output layer's weight (1 x H) is divided by its norm when that exceeds 1, and
+/// BatchNorm's scale is clamped to [-1, 1]. A projection after the step (as weight clipping is),
+/// not Miyato's reparametrisation: the gradients are the log's. Returns sigma before the
+/// projection. Device-agnostic tensor operations, so both backends run this one function.
+pub(crate) fn project_spectral(vars: &VarMap) -> Result<f64> {
+    let data = vars.data().lock().expect("var map lock poisoned");
+    let get = |name: &str| -> Result<Var> {
+        data.get(name)
+            .cloned()
+            .ok_or_else(|| candle_core::Error::Msg(format!("critic variable `{name}` missing")))
+    };
+    let (tw, bw, u) = (
+        get("fc1.theta_weight")?,
+        get("fc1.bow_weight")?,
+        get(&format!("fc1.{SPECTRAL_U}"))?,
+    );
+    let (w2, gamma) = (get("fc2.weight")?, get("bn.weight")?);
+    let norm = |t: &Tensor| -> Result<f64> {
+        t.to_dtype(DType::F64)?
+            .sqr()?
+            .sum_all()?
+            .to_scalar::<f64>()
+            .map(f64::sqrt)
+    };
+    let (t, b) = (tw.as_tensor(), bw.as_tensor());
+    let u_col = u.as_tensor().unsqueeze(1)?;
+    // v = W^T u / |W^T u|, W^T u = [theta_weight^T u; bow_weight u].
+    let (vt, vb) = (t.t()?.matmul(&u_col)?, b.matmul(&u_col)?);
+    let nv = (norm(&vt)?.powi(2) + norm(&vb)?.powi(2)).sqrt().max(1e-12);
+    let (vt, vb) = ((vt / nv)?, (vb / nv)?);
+    // W v = theta_weight v_theta + bow_weight^T v_bow; sigma = |W v|, u = W v / sigma.
+    let wv = (t.matmul(&vt)? + b.t()?.matmul(&vb)?)?;
+    let sigma = norm(&wv)?.max(1e-12);
+    u.set(&(wv.squeeze(1)? / sigma)?)?;
+    if sigma > 1.0 {
+        tw.set(&(t / sigma)?)?;
+        bw.set(&(b / sigma)?)?;
+    }
+    let n2 = norm(w2.as_tensor())?;
+    if n2 > 1.0 {
+        w2.set(&(w2.as_tensor() / n2)?)?;
+    }
+    gamma.set(&gamma.as_tensor().clamp(-1f32, 1f32)?)?;
+    Ok(sigma)
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -504,5 +572,80 @@ pub(crate) mod tests {
                 assert!((x - y).abs() < 1e-6, "{name}: {x} against {y}");
             }
         }
+    }
+
+    /// The spectral projection, repeated, brings the first layer's largest singular value (300
+    /// power-iteration steps in f64 on the whole H x (K + V) matrix) down to 1 from about 3, the
+    /// output layer's norm to 1, BatchNorm's scale into [-1, 1]; weights already inside stay.
+    #[test]
+    fn spectral_projection_bounds_the_layers() {
+        let (v, k, h) = (37, 5, 16);
+        let vm = VarMap::new();
+        let _critic = Critic::new(seeded_var_builder(&vm, 4, &Device::Cpu), v, k, h).unwrap();
+        spectral_vector(seeded_var_builder(&vm, 5, &Device::Cpu), h).unwrap();
+        let data = vm.data().lock().unwrap().clone();
+        let scale = |name: &str, by: f64| {
+            let t = data[name].as_tensor();
+            data[name].set(&(t * by).unwrap()).unwrap();
+        };
+        scale("fc1.theta_weight", 6.0);
+        scale("fc1.bow_weight", 6.0);
+        scale("fc2.weight", 6.0);
+        scale("bn.weight", 3.0);
+        let sigma = || {
+            let t = data["fc1.theta_weight"]
+                .as_tensor()
+                .to_dtype(DType::F64)
+                .unwrap();
+            let b = data["fc1.bow_weight"]
+                .as_tensor()
+                .to_dtype(DType::F64)
+                .unwrap();
+            let w = Tensor::cat(&[t, b.t().unwrap()], 1).unwrap();
+            let mut u = Tensor::ones((h, 1), DType::F64, &Device::Cpu).unwrap();
+            let mut s = 0.0;
+            for _ in 0..300 {
+                let y = w.matmul(&w.t().unwrap().matmul(&u).unwrap()).unwrap();
+                let n = y
+                    .sqr()
+                    .unwrap()
+                    .sum_all()
+                    .unwrap()
+                    .to_scalar::<f64>()
+                    .unwrap()
+                    .sqrt();
+                s = n.sqrt();
+                u = (y / n).unwrap();
+            }
+            s
+        };
+        let before = sigma();
+        assert!(before > 2.0, "largest singular value {before} before");
+        let first = project_spectral(&vm).unwrap();
+        assert!(
+            first > 1.0 && first <= before * (1.0 + 1e-9),
+            "estimate {first}"
+        );
+        for _ in 0..30 {
+            project_spectral(&vm).unwrap();
+        }
+        let after = sigma();
+        assert!(
+            (after - 1.0).abs() < 1e-3,
+            "largest singular value {after} after"
+        );
+        let w2 = data["fc2.weight"]
+            .as_tensor()
+            .sqr()
+            .unwrap()
+            .sum_all()
+            .unwrap();
+        assert!((w2.to_scalar::<f32>().unwrap().sqrt() - 1.0).abs() < 1e-5);
+        let gamma = data["bn.weight"].as_tensor().to_vec1::<f32>().unwrap();
+        assert!(gamma.iter().all(|g| g.abs() <= 1.0));
+        // Inside the bounds, nothing moves but the iteration vector.
+        let bias = data["fc1.bias"].as_tensor().to_vec1::<f32>().unwrap();
+        project_spectral(&vm).unwrap();
+        assert_eq!(data["fc1.bias"].as_tensor().to_vec1::<f32>().unwrap(), bias);
     }
 }

@@ -29,12 +29,17 @@ pub fn seeded_var_builder(varmap: &VarMap, seed: u64, device: &Device) -> VarBui
 }
 
 /// The variables an optimiser updates and clipping clamps: every variable of `varmap` except
-/// BatchNorm's running statistics (buffers, not parameters), sorted by name for a stable order.
+/// buffers (BatchNorm's running statistics, the critic's spectral power-iteration vector), sorted
+/// by name for a stable order.
 pub fn trainable_vars(varmap: &VarMap) -> Vec<(String, Var)> {
     let data = varmap.data().lock().expect("var map lock poisoned");
     let mut vars: Vec<(String, Var)> = data
         .iter()
-        .filter(|(name, _)| !name.ends_with("running_mean") && !name.ends_with("running_var"))
+        .filter(|(name, _)| {
+            !name.ends_with("running_mean")
+                && !name.ends_with("running_var")
+                && !name.ends_with(super::critic::SPECTRAL_U)
+        })
         .map(|(n, v)| (n.clone(), v.clone()))
         .collect();
     vars.sort_by(|a, b| a.0.cmp(&b.0));

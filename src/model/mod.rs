@@ -18,6 +18,7 @@ mod ops;
 mod prior;
 
 pub use critic::Critic;
+pub(crate) use critic::{project_spectral, spectral_vector};
 pub use encoder::Encoder;
 pub(crate) use generator::{balance_terms, Terms};
 pub use generator::{ContrastivePair, Generator, GeneratorOutput, Variant};

@@ -141,6 +141,51 @@ pub struct TrainConfig {
     /// ||dL_nce/dW1||` (W1: the generator's first Linear(K, H)), a constant for that step, so that
     /// neither term drowns the other. Costs a second backward pass through the generator.
     pub balance_contrastive: bool,
+    /// How the critic is kept (nearly) Lipschitz: `clip`, the log's weight clipping to ±`clip`,
+    /// or `spectral` (departs from the log): a spectral-norm projection of its layers after each
+    /// step instead ([`CriticConstraint`]).
+    pub critic_constraint: CriticConstraint,
+}
+
+/// How the critic is kept (nearly) Lipschitz after each of its steps.
+///
+/// ```
+/// use gcatm::train::CriticConstraint;
+/// assert_eq!("spectral".parse::<CriticConstraint>().unwrap(), CriticConstraint::Spectral);
+/// assert_eq!(CriticConstraint::default().to_string(), "clip");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CriticConstraint {
+    /// Every critic parameter clamped to [-clip, clip] (the log's WGAN weight clipping).
+    #[default]
+    Clip,
+    /// Departs from the log: the first layer's largest singular value (one power-iteration step
+    /// per critic step, Miyato et al. 2018) and the output layer's norm brought down to at most
+    /// 1 by division, BatchNorm's scale clamped to [-1, 1]; no weight clipping.
+    Spectral,
+}
+
+impl std::str::FromStr for CriticConstraint {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "clip" => Ok(CriticConstraint::Clip),
+            "spectral" => Ok(CriticConstraint::Spectral),
+            other => Err(format!(
+                "unknown critic constraint `{other}` (expected clip or spectral)"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for CriticConstraint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CriticConstraint::Clip => "clip",
+            CriticConstraint::Spectral => "spectral",
+        })
+    }
 }
 
 fn counts() -> InputTransform {
@@ -175,6 +220,7 @@ impl Default for TrainConfig {
             backend: None,
             critic_lr_scale: 1.0,
             balance_contrastive: false,
+            critic_constraint: CriticConstraint::Clip,
         }
     }
 }

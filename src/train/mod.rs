@@ -13,7 +13,7 @@ pub use crate::corpus::InputTransform;
 pub use crate::model::Variant;
 pub use adam::Adam;
 pub use checkpoint::{load_checkpoint, load_weights, save_checkpoint, save_weights};
-pub use config::{Backend, Optimizer, TrainConfig};
+pub use config::{Backend, CriticConstraint, Optimizer, TrainConfig};
 pub use folder::{DiskUse, LockHolder, LockedRunFolder, RunFolder};
 pub use history::{EpochRecord, History, IterationLosses};
 pub use run::{

@@ -1,11 +1,11 @@
 use super::adam::Adam;
 use super::history::{EpochRecord, History, IterationLosses};
-use super::{Backend, TrainConfig, TrainError};
+use super::{Backend, CriticConstraint, TrainConfig, TrainError};
 use crate::corpus::{Batch, Batcher, Corpus, Idf, InputTransform};
 use crate::loss;
 use crate::model::{
-    balance_terms, seeded_var_builder, trainable_vars, Bow, Critic, DirichletPrior, Encoder,
-    Generator, GeneratorOutput, Terms,
+    balance_terms, project_spectral, seeded_var_builder, spectral_vector, trainable_vars, Bow,
+    Critic, DirichletPrior, Encoder, Generator, GeneratorOutput, Terms,
 };
 use candle_core::{Device, Tensor};
 use candle_nn::VarMap;
@@ -137,8 +137,14 @@ impl Trainer {
             config.lr * config.critic_lr_scale,
             b1,
             b2,
-        )?
-        .with_clamp(config.clip);
+        )?;
+        let opt_d = match config.critic_constraint {
+            CriticConstraint::Clip => opt_d.with_clamp(config.clip),
+            CriticConstraint::Spectral => {
+                spectral_vector(seeded_var_builder(&critic_vars, seed ^ 5, &device), h)?;
+                opt_d
+            }
+        };
         let prior = DirichletPrior::symmetric(k, config.alpha(), seed ^ 4)?;
         let batcher = Batcher::new(&input(idf.as_ref(), train)?, config.batch_size, &device)?
             .seed(config.seed);
@@ -320,8 +326,12 @@ impl Trainer {
         batch: &Batch,
     ) -> Result<f32, TrainError> {
         if value.is_finite() {
-            // Adam step, then every critic parameter clamped to [-clip, clip] (fused in the step).
+            // Adam step, then every critic parameter clamped to [-clip, clip] (fused in the step),
+            // or the spectral projection.
             self.opt_d.step(&grads)?;
+            if self.config.critic_constraint == CriticConstraint::Spectral {
+                project_spectral(&self.critic_vars)?;
+            }
         }
         self.pending = Some(Pending {
             theta_fake,
