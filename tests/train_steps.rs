@@ -262,10 +262,15 @@ fn generator_step_changes(g_lr_scale: f64, lr: f64) -> (f64, Vec<f64>) {
     let before = snap(&t);
     t.generator_step().unwrap();
     let after = snap(&t);
-    let deltas = before
-        .g
+    let deltas = moves(&before.g, &after.g);
+    (g_lr, deltas)
+}
+
+/// How far each value that moved between two snapshots moved.
+fn moves(before: &Snapshot, after: &Snapshot) -> Vec<f64> {
+    before
         .iter()
-        .zip(&after.g)
+        .zip(after)
         .flat_map(|(a, b)| {
             a.1.iter()
                 .zip(&b.1)
@@ -273,8 +278,7 @@ fn generator_step_changes(g_lr_scale: f64, lr: f64) -> (f64, Vec<f64>) {
                 .collect::<Vec<_>>()
         })
         .filter(|&d| d > 0.0)
-        .collect();
-    (g_lr, deltas)
+        .collect()
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -329,18 +333,7 @@ fn critic_learning_rate_is_scaled() {
         let before = snap(&t);
         t.critic_step(&batch).unwrap();
         let after = snap(&t);
-        let deltas: Vec<f64> = before
-            .d
-            .iter()
-            .zip(&after.d)
-            .flat_map(|(a, b)| {
-                a.1.iter()
-                    .zip(&b.1)
-                    .map(|(x, y)| (*y as f64 - *x as f64).abs())
-                    .collect::<Vec<_>>()
-            })
-            .filter(|&d| d > 0.0)
-            .collect();
+        let deltas = moves(&before.d, &after.d);
         let step = lr * scale;
         let med = median(deltas);
         assert!(

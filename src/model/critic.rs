@@ -3,7 +3,7 @@ use super::layers::{linear_t, Block, Bow, Input, Linear};
 use super::ops::CpuView;
 use crate::kernels::{self, Mat};
 use candle_core::backprop::GradStore;
-use candle_core::{DType, Device, Module, ModuleT, Result, Tensor, Var};
+use candle_core::{Device, Module, ModuleT, Result, Tensor, Var};
 use candle_nn::{Init, VarBuilder, VarMap};
 
 /// The Wasserstein critic D: concat(theta, bow) (K + V) -> block(K + V, H) -> Linear(H, 1), no
@@ -396,13 +396,7 @@ pub(crate) fn project_spectral(vars: &VarMap) -> Result<f64> {
         get(&format!("fc1.{SPECTRAL_U}"))?,
     );
     let (w2, gamma) = (get("fc2.weight")?, get("bn.weight")?);
-    let norm = |t: &Tensor| -> Result<f64> {
-        t.to_dtype(DType::F64)?
-            .sqr()?
-            .sum_all()?
-            .to_scalar::<f64>()
-            .map(f64::sqrt)
-    };
+    let norm = super::ops::l2_norm;
     let (t, b) = (tw.as_tensor(), bw.as_tensor());
     let u_col = u.as_tensor().unsqueeze(1)?;
     // v = W^T u / |W^T u|, W^T u = [theta_weight^T u; bow_weight u].
@@ -579,6 +573,7 @@ pub(crate) mod tests {
     /// output layer's norm to 1, BatchNorm's scale into [-1, 1]; weights already inside stay.
     #[test]
     fn spectral_projection_bounds_the_layers() {
+        use candle_core::DType;
         let (v, k, h) = (37, 5, 16);
         let vm = VarMap::new();
         let _critic = Critic::new(seeded_var_builder(&vm, 4, &Device::Cpu), v, k, h).unwrap();
@@ -606,14 +601,7 @@ pub(crate) mod tests {
             let mut s = 0.0;
             for _ in 0..300 {
                 let y = w.matmul(&w.t().unwrap().matmul(&u).unwrap()).unwrap();
-                let n = y
-                    .sqr()
-                    .unwrap()
-                    .sum_all()
-                    .unwrap()
-                    .to_scalar::<f64>()
-                    .unwrap()
-                    .sqrt();
+                let n = crate::model::ops::l2_norm(&y).unwrap();
                 s = n.sqrt();
                 u = (y / n).unwrap();
             }

@@ -315,15 +315,8 @@ pub(crate) fn balance_terms(
     weight: f64,
 ) -> Result<(GradStore, f64)> {
     let norm = |g: &GradStore| -> Result<f64> {
-        match g.get(&generator.fc1_weight) {
-            Some(t) => Ok(t
-                .to_dtype(DType::F64)?
-                .sqr()?
-                .sum_all()?
-                .to_scalar::<f64>()?
-                .sqrt()),
-            None => Ok(0.0),
-        }
+        g.get(&generator.fc1_weight)
+            .map_or(Ok(0.0), super::ops::l2_norm)
     };
     let (adv, nce) = (norm(&adversarial)?, norm(info_nce)?);
     let scale = if nce > 0.0 && nce.is_finite() {
@@ -657,22 +650,28 @@ mod tests {
         }
     }
 
-    #[test]
-    fn fused_step_gradients_match_autograd() {
+    /// A small generator of `variant` (V 41, K 5, H 24), a critic, a batch of 10 theta rows and
+    /// the generator's training-mode pass on them: the set-up of the step-gradient tests.
+    fn step_fixture(variant: Variant) -> (VarMap, Generator, Critic, Tensor, GeneratorOutput) {
         let (v, k, h, b) = (41, 5, 24, 10);
         let dev = Device::Cpu;
+        let (gm, cm) = (VarMap::new(), VarMap::new());
+        let g = Generator::new(seeded_var_builder(&gm, 3, &dev), v, k, h, variant, 8, 6).unwrap();
+        let critic = Critic::new(seeded_var_builder(&cm, 4, &dev), v, k, h).unwrap();
+        let theta = crate::model::critic::tests::softmax_rows(b, k, 11);
+        let out = g.forward_with_hidden(&theta, true).unwrap();
+        (gm, g, critic, theta, out)
+    }
+
+    #[test]
+    fn fused_step_gradients_match_autograd() {
         for variant in [
             Variant::Bat,
             Variant::Hard,
             Variant::MeanWeighted,
             Variant::Word,
         ] {
-            let (gm, cm) = (VarMap::new(), VarMap::new());
-            let g =
-                Generator::new(seeded_var_builder(&gm, 3, &dev), v, k, h, variant, 8, 6).unwrap();
-            let critic = Critic::new(seeded_var_builder(&cm, 4, &dev), v, k, h).unwrap();
-            let theta = crate::model::critic::tests::softmax_rows(b, k, 11);
-            let out = g.forward_with_hidden(&theta, true).unwrap();
+            let (gm, g, critic, theta, out) = step_fixture(variant);
             let (tau, weight) = (0.5, 0.7);
             // Autograd.
             let fake = critic
@@ -740,26 +739,9 @@ mod tests {
     /// gradient.
     #[test]
     fn balanced_terms_match_across_backends() {
-        let (v, k, h, b) = (41, 5, 24, 10);
-        let dev = Device::Cpu;
-        let norm = |t: &Tensor| {
-            t.to_dtype(DType::F64)
-                .unwrap()
-                .sqr()
-                .unwrap()
-                .sum_all()
-                .unwrap()
-                .to_scalar::<f64>()
-                .unwrap()
-                .sqrt()
-        };
+        let norm = |t: &Tensor| crate::model::ops::l2_norm(t).unwrap();
         for variant in [Variant::Hard, Variant::MeanWeighted, Variant::Word] {
-            let (gm, cm) = (VarMap::new(), VarMap::new());
-            let g =
-                Generator::new(seeded_var_builder(&gm, 3, &dev), v, k, h, variant, 8, 6).unwrap();
-            let critic = Critic::new(seeded_var_builder(&cm, 4, &dev), v, k, h).unwrap();
-            let theta = crate::model::critic::tests::softmax_rows(b, k, 11);
-            let out = g.forward_with_hidden(&theta, true).unwrap();
+            let (gm, g, critic, theta, out) = step_fixture(variant);
             let (tau, weight) = (0.5, 0.7);
             let vars = gm.all_vars();
             // Autograd: each term's own backward pass.

@@ -12,6 +12,15 @@ impl From<ShapeError> for candle_core::Error {
     }
 }
 
+/// The Euclidean norm of every element of `t`, summed in f64 (on any device).
+pub(crate) fn l2_norm(t: &Tensor) -> Result<f64> {
+    Ok(t.to_dtype(candle_core::DType::F64)?
+        .sqr()?
+        .sum_all()?
+        .to_scalar::<f64>()?
+        .sqrt())
+}
+
 /// Where an op's implementation is chosen by where its data lives: tensors in host memory take the
 /// slice kernels of this module (wrapped as candle custom ops), tensors on a GPU take candle's own
 /// ops, which compute the same math. Which model math runs is the trainer's [`crate::train::Backend`].
