@@ -29,6 +29,8 @@ enum Command {
     Reproduce(cli::reproduce::ReproduceArgs),
     /// Baselines: LDA scored like a trained model, and the random-topic floor.
     Baseline(cli::baseline::BaselineArgs),
+    /// Compare recipes (the log's settings and departures from it) over K and seeds.
+    Sweep(cli::sweep::SweepArgs),
 }
 
 /// Restarts this process once with glibc's malloc asked to back its large blocks with
@@ -82,7 +84,7 @@ fn run() -> anyhow::Result<()> {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     if matches!(
         cli.command,
-        Command::Train(_) | Command::Bench(_) | Command::Reproduce(_)
+        Command::Train(_) | Command::Bench(_) | Command::Reproduce(_) | Command::Sweep(_)
     ) {
         use_huge_pages();
     }
@@ -97,5 +99,6 @@ fn run() -> anyhow::Result<()> {
         Command::Log(a) => cli::log::run(a),
         Command::Reproduce(a) => cli::reproduce::run(a),
         Command::Baseline(a) => cli::baseline::run(a),
+        Command::Sweep(a) => cli::sweep::run(a),
     }
 }

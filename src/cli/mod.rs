@@ -7,4 +7,5 @@ pub mod corpus;
 pub mod data;
 pub mod log;
 pub mod reproduce;
+pub mod sweep;
 pub mod train;

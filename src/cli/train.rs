@@ -51,6 +51,11 @@ pub struct TrainArgs {
     /// weight clipping (clip, the log's, or spectral).
     #[arg(long)]
     critic_constraint: Option<CriticConstraint>,
+    /// Departs from the log: apply a recipe of `gcatm sweep` (balance, spectral, ttur,
+    /// spectral-ttur, all; the best found is `gcatm::experiments::sweep::PRESET`) before the
+    /// flags below.
+    #[arg(long)]
+    preset: Option<String>,
     /// Documents per batch.
     #[arg(long)]
     batch_size: Option<usize>,
@@ -80,7 +85,7 @@ pub struct TrainArgs {
     #[arg(long, default_value = "runs/train")]
     out: PathBuf,
     /// Continue the run in this folder.
-    #[arg(long, conflicts_with_all = ["config", "entry", "topics", "variant", "temperature", "g_lr_scale", "critic_lr_scale", "balance_contrastive", "critic_constraint", "batch_size", "input", "corpus", "restrict_vocab", "seed", "out", "backend"])]
+    #[arg(long, conflicts_with_all = ["config", "entry", "topics", "variant", "temperature", "g_lr_scale", "critic_lr_scale", "balance_contrastive", "critic_constraint", "preset", "batch_size", "input", "corpus", "restrict_vocab", "seed", "out", "backend"])]
     resume: Option<PathBuf>,
 }
 
@@ -106,6 +111,9 @@ impl TrainArgs {
                 None => TrainConfig::default(),
             },
         };
+        if let Some(name) = &self.preset {
+            c = gcatm::experiments::sweep::find_recipe(name)?.apply(c);
+        }
         macro_rules! set {
             ($($f:ident),*) => { $(if let Some(v) = self.$f.clone() { c.$f = v; })* };
         }

@@ -18,6 +18,7 @@
 //! assert_eq!((cfg.topics, cfg.batch_size, cfg.temperature), (100, 256, 0.5));
 //! ```
 pub mod reproduce;
+pub mod sweep;
 
 use crate::train::{TrainConfig, Variant};
 use serde::Serialize;

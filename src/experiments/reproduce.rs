@@ -45,6 +45,14 @@ pub enum ReproduceError {
     /// No entry of the log matches the key.
     #[error("no log entry `{0}` (expected 1..12, 9b, a time stamp id such as 2021-08-20-10-08, or a log folder)")]
     UnknownEntry(String),
+    /// No recipe of [`crate::experiments::sweep::RECIPES`] has this name.
+    #[error("no recipe `{name}` (expected one of: {known})")]
+    UnknownRecipe {
+        /// The name asked for.
+        name: String,
+        /// The names there are.
+        known: String,
+    },
     /// A budget name could not be read (e.g. from `GCATM_BUDGET`).
     #[error(transparent)]
     Budget(#[from] ExperimentError),
@@ -939,35 +947,106 @@ where
     F: FnMut(&EpochRecord),
 {
     let dir = out.join(entry.label);
-    std::fs::create_dir_all(&dir).map_err(|e| ReproduceError::file(&dir, e))?;
-    // Locked before anything is read or cleared: another re-run may be writing this folder.
-    let folder = RunFolder::new(&dir).lock()?;
     let config = entry.config(budget);
+    let run = run_config(
+        &config,
+        data,
+        evaluator,
+        &dir,
+        || finished_run(entry, budget, data, out).is_some_and(|r| r.epochs == config.epochs),
+        on_epoch,
+    )?;
+    let row = match run.origin {
+        Origin::Reused => finished_run(entry, budget, data, out).ok_or_else(|| {
+            ReproduceError::file(
+                &RunFolder::new(&dir).row(),
+                "the finished run's row is gone",
+            )
+        })?,
+        _ => {
+            let row = SummaryRow::new(entry, budget, &absolute(&dir), &data.description)
+                .with_results(&run.summary, run.trainer.history());
+            write_json(&RunFolder::new(&dir).row(), &row)?;
+            row
+        }
+    };
+    Ok(EntryRun {
+        entry: entry.clone(),
+        budget,
+        dir,
+        summary: run.summary,
+        row,
+        trainer: run.trainer,
+        origin: run.origin,
+    })
+}
+
+/// A configuration trained (or found trained) in its run folder by [`run_config`].
+pub struct ConfigRun {
+    /// The run folder.
+    pub dir: PathBuf,
+    /// What [`crate::train::train_to_dir`] reported (read back from `metrics.json` when reused).
+    pub summary: RunSummary,
+    /// The trained networks and their history.
+    pub trainer: Trainer,
+    /// Whether this call trained the run, continued it or found it finished.
+    pub origin: Origin,
+}
+
+/// Trains `config` (its `epochs`, evaluated every `eval_every`) on `data` into the run folder
+/// `dir`, with [`run_entry`]'s rules: a finished run of the same configuration is loaded
+/// ([`Origin::Reused`]) when `finished()` also says so (the caller's record of it, e.g. its
+/// corpus), an interrupted one continued ([`Origin::Resumed`]), anything else cleared and
+/// trained from the start. The folder is locked throughout.
+///
+/// ```
+/// use gcatm::experiments::{entry, Budget};
+/// use gcatm::experiments::reproduce::{load_data, run_config, Origin};
+/// let dir = std::env::temp_dir().join(format!("gcatm-doc-run-config-{}", std::process::id()));
+/// let data = load_data(Budget::Smoke, None).unwrap();
+/// let evaluator = data.evaluator().unwrap();
+/// let config = gcatm::train::TrainConfig { seed: 3, ..entry("6").unwrap().config(Budget::Smoke) };
+/// let first = run_config(&config, &data, &evaluator, &dir, || true, |_| {}).unwrap();
+/// assert_eq!(first.origin, Origin::Trained);
+/// let again = run_config(&config, &data, &evaluator, &dir, || true, |_| {}).unwrap();
+/// assert_eq!((again.origin, again.trainer.epoch()), (Origin::Reused, config.epochs));
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+pub fn run_config<F, R>(
+    config: &TrainConfig,
+    data: &Data,
+    evaluator: &Evaluator,
+    dir: &Path,
+    finished: R,
+    on_epoch: F,
+) -> Result<ConfigRun, ReproduceError>
+where
+    F: FnMut(&EpochRecord),
+    R: FnOnce() -> bool,
+{
+    std::fs::create_dir_all(dir).map_err(|e| ReproduceError::file(dir, e))?;
+    // Locked before anything is read or cleared: another re-run may be writing this folder.
+    let folder = RunFolder::new(dir).lock()?;
     let epochs = config.epochs;
     // A checkpoint of this very configuration, if the folder holds one that loads.
     let earlier = folder
         .checkpoint_epoch()
         .and_then(|_| load_checkpoint(&folder.checkpoint(), &data.train, None).ok())
-        .filter(|t| *t.config() == config && t.epoch() <= epochs);
-    let finished = earlier
-        .as_ref()
-        .filter(|t| t.epoch() == epochs)
-        .and_then(|_| finished_run(entry, budget, data, out))
-        .filter(|r| r.epochs == epochs);
-    let earlier = match (finished, earlier) {
-        (Some(row), Some(trainer)) => {
+        .filter(|t| t.config() == config && t.epoch() <= epochs);
+    let done = earlier.as_ref().is_some_and(|t| t.epoch() == epochs)
+        && folder.metrics().exists()
+        && finished();
+    let earlier = match earlier {
+        Some(trainer) if done => {
             let summary: RunSummary = read_json(&folder.metrics())?;
-            return Ok(EntryRun {
-                entry: entry.clone(),
-                budget,
-                dir,
+            return Ok(ConfigRun {
+                dir: dir.to_path_buf(),
                 summary,
-                row,
                 trainer,
                 origin: Origin::Reused,
             });
         }
-        (_, earlier) => earlier,
+        e => e,
     };
     let (mut trainer, origin) = match earlier.filter(|t| t.epoch() < epochs) {
         Some(t) => {
@@ -979,7 +1058,7 @@ where
             if let Some(source) = &data.source {
                 write_json(&folder.corpus(), source)?;
             }
-            (Trainer::new(config, &data.train)?, Origin::Trained)
+            (Trainer::new(config.clone(), &data.train)?, Origin::Trained)
         }
     };
     let mut summary = train_to_folder(&mut trainer, epochs, &folder, Some(evaluator), on_epoch)?;
@@ -995,16 +1074,10 @@ where
             .sum();
         summary.wall_seconds += before;
     }
-    let row = SummaryRow::new(entry, budget, &absolute(&dir), &data.description)
-        .with_results(&summary, trainer.history());
-    write_json(&folder.row(), &row)?;
     drop(folder);
-    Ok(EntryRun {
-        entry: entry.clone(),
-        budget,
-        dir,
+    Ok(ConfigRun {
+        dir: dir.to_path_buf(),
         summary,
-        row,
         trainer,
         origin,
     })
