@@ -635,3 +635,81 @@ pub fn table(rows: &[SweepRow], baselines: &[Baselines]) -> String {
     out.push('\n');
     out
 }
+
+/// A reading of a recipe's run beside the log's setting on the same entry, computed from their
+/// histories and the baselines: best NPMI with TD@25 there, the last evaluation, and whether and
+/// when each reached [`GOAL`] and kept it. One sentence per line.
+///
+/// ```
+/// use gcatm::experiments::reproduce::Baselines;
+/// use gcatm::experiments::sweep::recipe_reading;
+/// use gcatm::eval::{Floor, FloorOptions};
+/// use gcatm::train::{EpochRecord, History};
+/// let rec = |epoch, npmi, td| EpochRecord {
+///     epoch,
+///     metrics: [("npmi".to_string(), npmi), ("td".to_string(), td)].into_iter().collect(),
+///     ..Default::default()
+/// };
+/// let h = |v: &[(usize, f64, f64)]| History { iterations: vec![], epochs: v.iter().map(|&(e, n, t)| rec(e, n, t)).collect() };
+/// let log = h(&[(0, 0.05, 0.4), (10, 0.13, 0.3), (20, 0.12, 0.15)]);
+/// let ours = h(&[(0, 0.05, 0.4), (10, 0.21, 0.65), (20, 0.18, 0.62)]);
+/// let b = Baselines {
+///     topics: 20,
+///     floor: Floor { mean: 0.055, std: 0.01, options: FloorOptions::new(20) },
+///     lda_npmi: 0.20, lda_td: 0.67, lda_seconds: 30.0,
+/// };
+/// let text = recipe_reading(&log, &ours, "ttur", &b).join("\n");
+/// assert!(text.contains("ttur: best NPMI 0.210 at epoch 10 (TD@25 0.65 there)"));
+/// assert!(text.contains("ttur reached NPMI ≥ 0.20 with TD@25 ≥ 0.6 at epoch 10 and lost it by epoch 20"));
+/// assert!(text.contains("the log's setting never reached"));
+/// ```
+pub fn recipe_reading(
+    log: &History,
+    recipe: &History,
+    name: &str,
+    baselines: &Baselines,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let runs = [("the log's setting", curve(log)), (name, curve(recipe))];
+    for (who, c) in &runs {
+        let best = c.iter().copied().fold(None, |b: Option<Point>, p| match b {
+            Some(b) if b.npmi >= p.npmi => Some(b),
+            _ => Some(p),
+        });
+        let (Some(best), Some(last)) = (best, c.last()) else {
+            out.push(format!("{who}: not evaluated."));
+            continue;
+        };
+        out.push(format!(
+            "{who}: best NPMI {:.3} at epoch {} (TD@25 {:.2} there); at the last evaluation \
+             (epoch {}) NPMI {:.3}, TD@25 {:.2}.",
+            best.npmi, best.epoch, best.td, last.epoch, last.npmi, last.td
+        ));
+    }
+    out.push(format!(
+        "LDA at the same K: NPMI {:.3}, TD@25 {:.2}; random topics: NPMI {:.3} ± {:.3}.",
+        baselines.lda_npmi, baselines.lda_td, baselines.floor.mean, baselines.floor.std
+    ));
+    for (who, c) in &runs {
+        let meets = |p: &Point| p.npmi >= GOAL.npmi && p.td >= GOAL.td;
+        out.push(match c.iter().position(meets) {
+            None => format!(
+                "{who} never reached NPMI ≥ {:.2} with TD@25 ≥ {} at an evaluation.",
+                GOAL.npmi, GOAL.td
+            ),
+            Some(i) => match c[i..].iter().find(|p| !meets(p)) {
+                None => format!(
+                    "{who} reached NPMI ≥ {:.2} with TD@25 ≥ {} at epoch {} and kept it to the \
+                     last evaluation.",
+                    GOAL.npmi, GOAL.td, c[i].epoch
+                ),
+                Some(lost) => format!(
+                    "{who} reached NPMI ≥ {:.2} with TD@25 ≥ {} at epoch {} and lost it by epoch \
+                     {} (NPMI {:.3}, TD@25 {:.2}).",
+                    GOAL.npmi, GOAL.td, c[i].epoch, lost.epoch, lost.npmi, lost.td
+                ),
+            },
+        });
+    }
+    out
+}
