@@ -163,9 +163,9 @@ for nb in "${notebooks[@]}"; do
 done
 # The first notebook alone (it fills evcxr's cache), then up to $JOBS at a time; each job's line is
 # printed whole when it ends, and every job's status is collected. Notebooks that read other
-# notebooks' runs (12 reuses entry 11's, 13-summary all of them) start only once every earlier one
-# has finished, so that none of them trains a run another notebook is writing.
-reads_others() { [[ "$(basename "$1")" =~ ^(12|13)- ]]; }
+# notebooks' runs (12 reuses entry 11's, 13-summary all of them, 14 entry 7's) start only once every
+# earlier one has finished, so that none of them trains a run another notebook is writing.
+reads_others() { [[ "$(basename "$1")" =~ ^(12|13|14)- ]]; }
 STATUS="$SCRATCH/status"; mkdir -p "$STATUS"
 i=0
 for nb in "${notebooks[@]}"; do

@@ -26,7 +26,7 @@ EXECUTED_STORED = ("The outputs stored in this notebook come from one execution 
                    "{machine}, with the code of the commit that stored them (the first code cell prints the "
                    "budget and the machine). Executing it again, at any budget (`GCATM_BUDGET`), replaces them.")
 EXECUTED_BUDGET = {"default": "cpu"}
-STORED = {"00", "1", "2", "3", "4", "5", "6", "7", "8"}
+STORED = {"00", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"}
 MACHINE = "a 2-core virtual machine, CPU only"
 
 
@@ -1195,7 +1195,7 @@ let recipe_config = recipe.apply(config.clone());
 let out = PathBuf::from("runs").join(budget.to_string());
 println!("budget={budget} epochs={}", config.epochs);
 println!("machine: {}", reproduce::machine());
-println!("entry {}: K = {}, variant {}, generator lr {:e}", e.label, config.topics, config.variant, config.generator_lr());
+println!("entry {}: K = {}, variant {}, generator lr {:.0e}", e.label, config.topics, config.variant, config.generator_lr());
 println!("preset recipe `{}`: {}", recipe.name, recipe.summary);
 println!("changed: balance_contrastive {} -> {}, critic_constraint {} -> {}, critic_lr_scale {} -> {}",
          config.balance_contrastive, recipe_config.balance_contrastive,
@@ -1279,9 +1279,9 @@ println!("{} runs (entry {}, K = {k}) on {}", rows.len(), rows.first().map_or("-
 println!("{}", sweep::table(&rows, &sweep_baselines));
 """),
     code("""
-{
-    // Every run's NPMI and TD, one pair of series per recipe and seed.
-    let mut chart = gcatm::plot::LineChart::new(format!("sweep, entry 11 settings, K = {k}: NPMI (solid) per recipe and seed"))
+// Every run's NPMI, one series per recipe and seed.
+let sweep_npmi = {
+    let mut chart = gcatm::plot::LineChart::new(format!("sweep, entry 11 settings, K = {k}: NPMI per recipe and seed"))
         .x_label("epoch")
         .y_label("NPMI (top 10)")
         .legend(gcatm::plot::Legend::Below);
@@ -1291,11 +1291,14 @@ println!("{}", sweep::table(&rows, &sweep_baselines));
     if let Some(b) = sweep_baselines.first() {
         chart = chart.band("random", b.floor.mean - b.floor.std, b.floor.mean + b.floor.std).reference(format!("LDA {:.3}", b.lda_npmi), b.lda_npmi);
     }
-    chart.build().expect("the sweep's NPMI chart")
-}
+    chart
+};
+// Shown explicitly: a chart built from a variable of an earlier statement is otherwise printed
+// as text by evcxr.
+sweep_npmi.build().expect("the sweep's NPMI chart").evcxr_display();
 """),
     code("""
-{
+let sweep_td = {
     let mut chart = gcatm::plot::LineChart::new(format!("sweep, entry 11 settings, K = {k}: TD@25 per recipe and seed"))
         .x_label("epoch")
         .y_label("TD@25")
@@ -1307,8 +1310,9 @@ println!("{}", sweep::table(&rows, &sweep_baselines));
     if let Some(b) = sweep_baselines.first() {
         chart = chart.reference(format!("LDA {:.2}", b.lda_td), b.lda_td);
     }
-    chart.build().expect("the sweep's TD chart")
-}
+    chart
+};
+sweep_td.build().expect("the sweep's TD chart").evcxr_display();
 """),
     md("### What the sweep says\nComputed from the rows above: per recipe, how many seeds reached NPMI ≥ 0.20 with TD@25 ≥ 0.6 and kept it."),
     code("""
