@@ -3,7 +3,7 @@
 use super::common::{epoch_line, Eta};
 use gcatm::experiments::reproduce::{find_entry, load_data};
 use gcatm::experiments::sweep::{
-    find_recipe, run_sweep, Sweep, SweepProgress, SWEEP_FILE, TABLE_FILE,
+    find_recipe, run_sweep, table, Sweep, SweepProgress, SWEEP_FILE, TABLE_FILE,
 };
 use gcatm::experiments::Budget;
 use std::path::PathBuf;
@@ -83,7 +83,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
         sweep.topics
     );
     let mut eta = Eta::new(1);
-    let (rows, _) = run_sweep(&sweep, &data, &args.out, |p| match p {
+    let (rows, baselines) = run_sweep(&sweep, &data, &args.out, |p| match p {
         SweepProgress::Start(cell, i, n) => {
             let c = sweep.config(cell);
             eta = Eta::new(c.epochs);
@@ -110,7 +110,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
             _ => eprintln!("  no evaluation"),
         },
     })?;
-    print!("{}", std::fs::read_to_string(args.out.join(TABLE_FILE))?);
+    print!("{}", table(&rows, &baselines));
     eprintln!(
         "rows: {}; table: {}",
         args.out.join(SWEEP_FILE).display(),

@@ -95,7 +95,7 @@ pub enum ReproduceError {
 }
 
 impl ReproduceError {
-    fn file(path: &Path, msg: impl std::fmt::Display) -> Self {
+    pub(crate) fn file(path: &Path, msg: impl std::fmt::Display) -> Self {
         ReproduceError::File {
             path: path.to_path_buf(),
             msg: msg.to_string(),
@@ -1238,7 +1238,7 @@ pub fn read_summary(path: &Path) -> Result<Vec<SummaryRow>, ReproduceError> {
     read_json(path)
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ReproduceError> {
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ReproduceError> {
     let bytes = std::fs::read(path).map_err(|e| ReproduceError::file(path, e))?;
     serde_json::from_slice(&bytes).map_err(|e| ReproduceError::file(path, e))
 }

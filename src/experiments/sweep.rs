@@ -18,7 +18,9 @@
 //! assert_eq!(sweep.cells()[3].label(), "k8/spectral/seed1");
 //! ```
 use crate::eval::Evaluator;
-use crate::experiments::reproduce::{run_config, Baselines, ConfigRun, Data, ReproduceError};
+use crate::experiments::reproduce::{
+    read_json, run_config, Baselines, ConfigRun, Data, ReproduceError,
+};
 use crate::experiments::{Budget, Entry};
 use crate::train::{
     write_atomic, write_json, CriticConstraint, EpochRecord, History, RunFolder, TrainConfig,
@@ -39,6 +41,13 @@ pub struct Goal {
     pub npmi: f64,
     /// Lowest TD@25.
     pub td: f64,
+}
+
+impl Goal {
+    /// True when `p` reaches both levels.
+    pub fn met(&self, p: &Point) -> bool {
+        p.npmi >= self.npmi && p.td >= self.td
+    }
 }
 
 /// A named set of the options that depart from the log ([`TrainConfig::balance_contrastive`],
@@ -357,13 +366,7 @@ pub struct SweepRow {
 impl SweepRow {
     /// The evaluation with the best NPMI.
     pub fn best(&self) -> Option<Point> {
-        self.curve
-            .iter()
-            .copied()
-            .fold(None, |b: Option<Point>, p| match b {
-                Some(b) if b.npmi >= p.npmi => Some(b),
-                _ => Some(p),
-            })
+        best_of(&self.curve)
     }
 
     /// The last evaluation.
@@ -373,10 +376,7 @@ impl SweepRow {
 
     /// The first evaluation that reaches `goal` (NPMI and TD together), if any.
     pub fn reached(&self, goal: Goal) -> Option<Point> {
-        self.curve
-            .iter()
-            .copied()
-            .find(|p| p.npmi >= goal.npmi && p.td >= goal.td)
+        self.curve.iter().copied().find(|p| goal.met(p))
     }
 
     /// True when the goal is reached and every later evaluation still meets it (no late
@@ -395,32 +395,50 @@ impl SweepRow {
     /// assert_eq!(row(&[(10, 0.21, 0.7), (20, 0.15, 0.65)]).reached(goal).unwrap().epoch, 10);
     /// ```
     pub fn kept(&self, goal: Goal) -> bool {
-        match self.reached(goal) {
-            Some(first) => self
-                .curve
-                .iter()
-                .filter(|p| p.epoch >= first.epoch)
-                .all(|p| p.npmi >= goal.npmi && p.td >= goal.td),
-            None => false,
-        }
+        lost_after(&self.curve, goal).is_some_and(|(_, lost)| lost.is_none())
     }
 
-    fn of(cell: &Cell, sweep: &Sweep, data: &Data, run: &ConfigRun) -> SweepRow {
-        let history = run.trainer.history();
+    /// The row of `cell` before any result.
+    fn blank(cell: &Cell, sweep: &Sweep, data: &Data) -> SweepRow {
         SweepRow {
             recipe: cell.recipe.name.to_string(),
             topics: cell.topics,
             seed: cell.seed,
             entry: sweep.entry.label.to_string(),
             corpus: data.description.clone(),
-            epochs: run.summary.epochs,
-            wall_seconds: run.summary.wall_seconds,
-            median_epoch_seconds: run.summary.median_epoch_seconds,
-            curve: curve(history),
+            epochs: 0,
+            wall_seconds: 0.0,
+            median_epoch_seconds: 0.0,
+            curve: Vec::new(),
             run_dir: PathBuf::from(cell.label()),
             error: None,
         }
     }
+
+    fn of(cell: &Cell, sweep: &Sweep, data: &Data, run: &ConfigRun) -> SweepRow {
+        SweepRow {
+            epochs: run.summary.epochs,
+            wall_seconds: run.summary.wall_seconds,
+            median_epoch_seconds: run.summary.median_epoch_seconds,
+            curve: curve(run.trainer.history()),
+            ..SweepRow::blank(cell, sweep, data)
+        }
+    }
+}
+
+/// The evaluation with the best NPMI (the first of equals).
+fn best_of(curve: &[Point]) -> Option<Point> {
+    curve.iter().copied().fold(None, |b, p| match b {
+        Some(b) if b.npmi >= p.npmi => Some(b),
+        _ => Some(p),
+    })
+}
+
+/// Where `curve` first meets `goal`, and the first later evaluation that no longer does (if
+/// any); `None` when it never meets it.
+fn lost_after(curve: &[Point], goal: Goal) -> Option<(Point, Option<Point>)> {
+    let i = curve.iter().position(|p| goal.met(p))?;
+    Some((curve[i], curve[i..].iter().copied().find(|p| !goal.met(p))))
 }
 
 /// NPMI and TD at every evaluation of `history` that has both.
@@ -488,7 +506,7 @@ pub fn run_sweep<F>(
 where
     F: FnMut(SweepProgress<'_>),
 {
-    std::fs::create_dir_all(out).map_err(|e| file_error(out, e))?;
+    std::fs::create_dir_all(out).map_err(|e| ReproduceError::file(out, e))?;
     let _lock = RunFolder::new(out).lock()?;
     let evaluator = data.evaluator()?;
     let baselines = sweep
@@ -504,10 +522,8 @@ where
         let config = sweep.config(cell);
         let row_path = dir.join(ROW_FILE);
         let same_corpus = || {
-            std::fs::read(&row_path)
-                .ok()
-                .and_then(|b| serde_json::from_slice::<SweepRow>(&b).ok())
-                .is_some_and(|r| r.corpus == data.description && r.error.is_none())
+            read_json::<SweepRow>(&row_path)
+                .is_ok_and(|r| r.corpus == data.description && r.error.is_none())
         };
         let row = match run_config(&config, data, &evaluator, &dir, same_corpus, |r| {
             progress(SweepProgress::Epoch(r))
@@ -518,17 +534,8 @@ where
                 row
             }
             Err(e) => SweepRow {
-                recipe: cell.recipe.name.to_string(),
-                topics: cell.topics,
-                seed: cell.seed,
-                entry: sweep.entry.label.to_string(),
-                corpus: data.description.clone(),
-                epochs: 0,
-                wall_seconds: 0.0,
-                median_epoch_seconds: 0.0,
-                curve: Vec::new(),
-                run_dir: PathBuf::from(cell.label()),
                 error: Some(e.to_string()),
+                ..SweepRow::blank(cell, sweep, data)
             },
         };
         progress(SweepProgress::Done(&row));
@@ -539,17 +546,9 @@ where
     Ok((rows, baselines))
 }
 
-fn file_error(path: &Path, e: impl std::fmt::Display) -> ReproduceError {
-    ReproduceError::File {
-        path: path.to_path_buf(),
-        msg: e.to_string(),
-    }
-}
-
 /// Reads a `sweep.json` back.
 pub fn read_sweep(path: &Path) -> Result<Vec<SweepRow>, ReproduceError> {
-    let bytes = std::fs::read(path).map_err(|e| file_error(path, e))?;
-    serde_json::from_slice(&bytes).map_err(|e| file_error(path, e))
+    read_json(path)
 }
 
 fn mean_sd(values: &[f64]) -> String {
@@ -672,11 +671,7 @@ pub fn recipe_reading(
     let mut out = Vec::new();
     let runs = [("the log's setting", curve(log)), (name, curve(recipe))];
     for (who, c) in &runs {
-        let best = c.iter().copied().fold(None, |b: Option<Point>, p| match b {
-            Some(b) if b.npmi >= p.npmi => Some(b),
-            _ => Some(p),
-        });
-        let (Some(best), Some(last)) = (best, c.last()) else {
+        let (Some(best), Some(last)) = (best_of(c), c.last()) else {
             out.push(format!("{who}: not evaluated."));
             continue;
         };
@@ -691,24 +686,21 @@ pub fn recipe_reading(
         baselines.lda_npmi, baselines.lda_td, baselines.floor.mean, baselines.floor.std
     ));
     for (who, c) in &runs {
-        let meets = |p: &Point| p.npmi >= GOAL.npmi && p.td >= GOAL.td;
-        out.push(match c.iter().position(meets) {
+        out.push(match lost_after(c, GOAL) {
             None => format!(
                 "{who} never reached NPMI ≥ {:.2} with TD@25 ≥ {} at an evaluation.",
                 GOAL.npmi, GOAL.td
             ),
-            Some(i) => match c[i..].iter().find(|p| !meets(p)) {
-                None => format!(
-                    "{who} reached NPMI ≥ {:.2} with TD@25 ≥ {} at epoch {} and kept it to the \
-                     last evaluation.",
-                    GOAL.npmi, GOAL.td, c[i].epoch
-                ),
-                Some(lost) => format!(
-                    "{who} reached NPMI ≥ {:.2} with TD@25 ≥ {} at epoch {} and lost it by epoch \
-                     {} (NPMI {:.3}, TD@25 {:.2}).",
-                    GOAL.npmi, GOAL.td, c[i].epoch, lost.epoch, lost.npmi, lost.td
-                ),
-            },
+            Some((first, None)) => format!(
+                "{who} reached NPMI ≥ {:.2} with TD@25 ≥ {} at epoch {} and kept it to the \
+                 last evaluation.",
+                GOAL.npmi, GOAL.td, first.epoch
+            ),
+            Some((first, Some(lost))) => format!(
+                "{who} reached NPMI ≥ {:.2} with TD@25 ≥ {} at epoch {} and lost it by epoch \
+                 {} (NPMI {:.3}, TD@25 {:.2}).",
+                GOAL.npmi, GOAL.td, first.epoch, lost.epoch, lost.npmi, lost.td
+            ),
         });
     }
     out
