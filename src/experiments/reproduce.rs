@@ -206,6 +206,41 @@ struct CachedBaselines {
     baselines: Baselines,
 }
 
+/// The baselines that [`Data::baselines_cached`] kept in [`baselines_file`]`(dir, topics)`, read
+/// back without computing anything; an error names the file when it is missing, unreadable, or
+/// holds another corpus (`corpus`: a [`Data::description`]) or another K.
+///
+/// ```
+/// use gcatm::experiments::Budget;
+/// use gcatm::experiments::reproduce::{load_data, read_baselines};
+/// let dir = std::env::temp_dir().join(format!("gcatm-doc-read-baselines-{}", std::process::id()));
+/// let data = load_data(Budget::Smoke, None).unwrap();
+/// assert!(read_baselines(&dir, 8, &data.description).is_err());
+/// let kept = data.baselines_cached(&data.evaluator().unwrap(), 8, &dir).unwrap();
+/// assert_eq!(read_baselines(&dir, 8, &data.description).unwrap(), kept);
+/// let other = read_baselines(&dir, 8, "another corpus").unwrap_err().to_string();
+/// assert!(other.contains("baselines-k8.json") && other.contains("another corpus"));
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+pub fn read_baselines(
+    dir: &Path,
+    topics: usize,
+    corpus: &str,
+) -> Result<Baselines, ReproduceError> {
+    let path = baselines_file(dir, topics);
+    let c = read_json::<CachedBaselines>(&path)?;
+    if c.corpus != corpus || c.baselines.topics != topics {
+        return Err(ReproduceError::file(
+            &path,
+            format!(
+                "holds the baselines of {} at K = {}, not of {corpus} at K = {topics}",
+                c.corpus, c.baselines.topics
+            ),
+        ));
+    }
+    Ok(c.baselines)
+}
+
 impl Data {
     /// [`Data::baselines`], kept in [`baselines_file`]`(dir, topics)` with this corpus's
     /// description: read back when the file holds them for this corpus (an LDA fit takes minutes
@@ -231,10 +266,8 @@ impl Data {
         dir: &Path,
     ) -> Result<Baselines, ReproduceError> {
         let path = baselines_file(dir, topics);
-        if let Ok(c) = read_json::<CachedBaselines>(&path) {
-            if c.corpus == self.description && c.baselines.topics == topics {
-                return Ok(c.baselines);
-            }
+        if let Ok(b) = read_baselines(dir, topics, &self.description) {
+            return Ok(b);
         }
         let baselines = self.baselines(evaluator, topics)?;
         std::fs::create_dir_all(dir).map_err(|e| ReproduceError::file(dir, e))?;

@@ -19,9 +19,10 @@
 //! ```
 use crate::eval::Evaluator;
 use crate::experiments::reproduce::{
-    read_json, run_config, Baselines, ConfigRun, Data, ReproduceError,
+    read_baselines, read_json, run_config, Baselines, ConfigRun, Data, ReproduceError,
 };
 use crate::experiments::{Budget, Entry};
+use crate::plot::{Figure, Legend, LineChart, PlotError};
 use crate::train::{
     write_atomic, write_json, CriticConstraint, EpochRecord, History, RunFolder, TrainConfig,
 };
@@ -549,6 +550,185 @@ where
 /// Reads a `sweep.json` back.
 pub fn read_sweep(path: &Path) -> Result<Vec<SweepRow>, ReproduceError> {
     read_json(path)
+}
+
+/// Reads back what [`run_sweep`] left in `dir`: its rows ([`SWEEP_FILE`]) and, for each K among
+/// them, the baselines it kept ([`read_baselines`]), in the order the K first appear. Computes
+/// nothing and writes nothing, so a shipped sweep can be shown on any budget.
+///
+/// ```
+/// use gcatm::experiments::sweep::{read_sweep_dir, recipe, run_sweep, Sweep};
+/// use gcatm::experiments::{entry, Budget};
+/// use gcatm::experiments::reproduce::load_data;
+/// let out = std::env::temp_dir().join(format!("gcatm-doc-read-sweep-{}", std::process::id()));
+/// let data = load_data(Budget::Smoke, None).unwrap();
+/// let sweep = Sweep::new(entry("11").unwrap(), Budget::Smoke)
+///     .recipes(vec![recipe("log").unwrap()]).topics(vec![8]).seeds(vec![0]).epochs(2);
+/// let ran = run_sweep(&sweep, &data, &out, |_| {}).unwrap();
+/// assert_eq!(read_sweep_dir(&out).unwrap(), ran);
+/// # std::fs::remove_dir_all(&out).unwrap();
+/// ```
+pub fn read_sweep_dir(dir: &Path) -> Result<(Vec<SweepRow>, Vec<Baselines>), ReproduceError> {
+    let rows = read_sweep(&dir.join(SWEEP_FILE))?;
+    let mut baselines: Vec<Baselines> = Vec::new();
+    for r in &rows {
+        if !baselines.iter().any(|b| b.topics == r.topics) {
+            baselines.push(read_baselines(dir, r.topics, &r.corpus)?);
+        }
+    }
+    Ok((rows, baselines))
+}
+
+/// Which number of a [`Point`] a sweep chart shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure {
+    /// NPMI of the top-10 words.
+    Npmi,
+    /// TD of the top 25.
+    Td,
+}
+
+/// A sweep's curves at `topics` topics: one series per recipe, the mean over its seeds at each
+/// evaluation (the seeds' spread is in [`table`]), with the random floor (a band, NPMI only) and
+/// LDA's value (a dashed line) from `baselines` when given. Failed runs are left out.
+///
+/// ```
+/// use gcatm::experiments::sweep::{chart, Measure, Point, SweepRow};
+/// let row = |recipe: &str, seed, npmi| SweepRow {
+///     recipe: recipe.into(), topics: 20, seed, entry: "11".into(), corpus: String::new(),
+///     epochs: 10, wall_seconds: 60.0, median_epoch_seconds: 5.0, run_dir: "x".into(), error: None,
+///     curve: vec![Point { epoch: 0, npmi: 0.05, td: 0.4 }, Point { epoch: 10, npmi, td: 0.5 }],
+/// };
+/// let rows = [row("log", 0, 0.10), row("log", 1, 0.14), row("ttur", 0, 0.2)];
+/// let fig = chart(&rows, 20, Measure::Npmi, None).unwrap();
+/// let log = &fig.chart().series[0];
+/// assert_eq!(log.name, "log (2 seeds)");
+/// assert!((log.points[1].1 - 0.12).abs() < 1e-12);
+/// assert_eq!(fig.chart().series[1].name, "ttur (1 seed)");
+/// ```
+pub fn chart(
+    rows: &[SweepRow],
+    topics: usize,
+    measure: Measure,
+    baselines: Option<&Baselines>,
+) -> Result<Figure, PlotError> {
+    let (what, value): (&str, fn(&Point) -> f64) = match measure {
+        Measure::Npmi => ("NPMI (top 10)", |p| p.npmi),
+        Measure::Td => ("TD@25", |p| p.td),
+    };
+    let entry = rows.first().map_or("-", |r| r.entry.as_str());
+    let mut chart = LineChart::new(format!(
+        "sweep over entry {entry}'s settings, K = {topics}: {what}, mean over seeds"
+    ))
+    .x_label("epoch")
+    .y_label(what)
+    .markers(true)
+    .legend(Legend::Below);
+    if measure == Measure::Td {
+        chart = chart.y_range(0.0, 1.0);
+    }
+    for (name, group) in groups(rows, topics) {
+        let mut sums: Vec<(usize, f64, usize)> = Vec::new();
+        for p in group.iter().flat_map(|r| &r.curve) {
+            match sums.iter_mut().find(|s| s.0 == p.epoch) {
+                Some(s) => (s.1, s.2) = (s.1 + value(p), s.2 + 1),
+                None => sums.push((p.epoch, value(p), 1)),
+            }
+        }
+        sums.sort_by_key(|s| s.0);
+        let seeds = match group.len() {
+            1 => "1 seed".to_string(),
+            n => format!("{n} seeds"),
+        };
+        chart = chart.series(
+            format!("{name} ({seeds})"),
+            sums.iter()
+                .map(|&(e, sum, n)| (e as f64, sum / n as f64))
+                .collect(),
+        );
+    }
+    if let Some(b) = baselines {
+        chart = match measure {
+            Measure::Npmi => chart
+                .band(
+                    "random",
+                    b.floor.mean - b.floor.std,
+                    b.floor.mean + b.floor.std,
+                )
+                .reference(format!("LDA {:.3}", b.lda_npmi), b.lda_npmi),
+            Measure::Td => chart.reference(format!("LDA {:.2}", b.lda_td), b.lda_td),
+        };
+    }
+    chart.build()
+}
+
+/// The finished rows at `topics` topics, grouped by recipe in the order the recipes first appear.
+fn groups(rows: &[SweepRow], topics: usize) -> Vec<(&str, Vec<&SweepRow>)> {
+    let mut out: Vec<(&str, Vec<&SweepRow>)> = Vec::new();
+    for r in rows
+        .iter()
+        .filter(|r| r.error.is_none() && r.topics == topics)
+    {
+        match out.iter_mut().find(|(name, _)| *name == r.recipe) {
+            Some((_, group)) => group.push(r),
+            None => out.push((r.recipe.as_str(), vec![r])),
+        }
+    }
+    out
+}
+
+/// What a sweep says about [`GOAL`], one line per K and recipe: how many seeds reached it (and
+/// where), how many kept it to their last evaluation, and the highest NPMI of any seed.
+///
+/// ```
+/// use gcatm::experiments::sweep::{goal_reading, Point, SweepRow};
+/// let row = |seed, npmi, td| SweepRow {
+///     recipe: "ttur".into(), topics: 20, seed, entry: "11".into(), corpus: String::new(),
+///     epochs: 20, wall_seconds: 60.0, median_epoch_seconds: 5.0, run_dir: "x".into(), error: None,
+///     curve: vec![Point { epoch: 10, npmi: 0.21, td: 0.7 }, Point { epoch: 20, npmi, td }],
+/// };
+/// let lines = goal_reading(&[row(0, 0.22, 0.65), row(1, 0.15, 0.65)]);
+/// assert_eq!(lines, vec!["K = 20, ttur: 2 of 2 seeds reached NPMI ≥ 0.20 with TD@25 ≥ 0.6 \
+///     (seed 0 at epoch 10, seed 1 at epoch 10), 1 kept it to the last evaluation; highest NPMI 0.220."]);
+/// ```
+pub fn goal_reading(rows: &[SweepRow]) -> Vec<String> {
+    let mut ks: Vec<usize> = Vec::new();
+    for r in rows {
+        if !ks.contains(&r.topics) {
+            ks.push(r.topics);
+        }
+    }
+    let mut out = Vec::new();
+    for k in ks {
+        for (name, group) in groups(rows, k) {
+            let reached: Vec<String> = group
+                .iter()
+                .filter_map(|r| {
+                    r.reached(GOAL)
+                        .map(|p| format!("seed {} at epoch {}", r.seed, p.epoch))
+                })
+                .collect();
+            let kept = group.iter().filter(|r| r.kept(GOAL)).count();
+            let best = group
+                .iter()
+                .filter_map(|r| r.best())
+                .map(|p| p.npmi)
+                .fold(f64::NAN, f64::max);
+            out.push(format!(
+                "K = {k}, {name}: {} of {} seeds reached NPMI ≥ {:.2} with TD@25 ≥ {} ({}), {kept} \
+                 kept it to the last evaluation; highest NPMI {best:.3}.",
+                reached.len(),
+                group.len(),
+                GOAL.npmi,
+                GOAL.td,
+                match reached.is_empty() {
+                    true => "none".to_string(),
+                    false => reached.join(", "),
+                },
+            ));
+        }
+    }
+    out
 }
 
 fn mean_sd(values: &[f64]) -> String {
