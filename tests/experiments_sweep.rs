@@ -148,3 +148,62 @@ fn preset_flag_applies_the_recipe_and_names_bad_ones() {
     );
     assert!(!tmp.path().join("elsewhere").join("checkpoint").exists());
 }
+
+/// The sweeps shipped for notebook 14 read back whole: every recipe at every K with three seeds,
+/// evaluated from epoch 0 every 10 (20ng-1883) or 100 (planted) epochs to the end, and the
+/// baselines of each K kept for the same corpus.
+#[test]
+fn shipped_sweeps_are_complete() {
+    use gcatm::experiments::sweep::{read_sweep_dir, table};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks/sweeps");
+    for (dir, ks, recipes, epochs, every) in [
+        (
+            "20ng-entry11",
+            &[20, 50][..],
+            &["log", "balance", "spectral", "ttur", "all"][..],
+            100,
+            10,
+        ),
+        (
+            "planted",
+            &[8][..],
+            &["log", "balance", "spectral", "ttur", "spectral-ttur", "all"][..],
+            1000,
+            100,
+        ),
+    ] {
+        let (rows, baselines) = read_sweep_dir(&root.join(dir)).unwrap();
+        assert_eq!(
+            baselines.iter().map(|b| b.topics).collect::<Vec<_>>(),
+            ks,
+            "{dir}"
+        );
+        for &k in ks {
+            for &recipe in recipes {
+                let mut seeds: Vec<u64> = rows
+                    .iter()
+                    .filter(|r| r.topics == k && r.recipe == recipe && r.error.is_none())
+                    .map(|r| r.seed)
+                    .collect();
+                seeds.sort();
+                assert_eq!(seeds, [0, 1, 2], "{dir}: K = {k}, {recipe}");
+            }
+        }
+        for r in &rows {
+            let at: Vec<usize> = r.curve.iter().map(|p| p.epoch).collect();
+            let want: Vec<usize> = (0..=epochs).step_by(every).collect();
+            assert_eq!(at, want, "{dir}: {}", r.run_dir.display());
+            assert!(r
+                .curve
+                .iter()
+                .all(|p| p.npmi.is_finite() && (0.0..=1.0).contains(&p.td)));
+        }
+        let t = table(&rows, &baselines);
+        for &k in ks {
+            for &recipe in recipes {
+                let line = format!("| {k} | {recipe} | 3 | {epochs} | ");
+                assert!(t.contains(&line), "{dir}: no `{line}` in\n{t}");
+            }
+        }
+    }
+}
