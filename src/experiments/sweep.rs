@@ -627,7 +627,7 @@ pub fn chart(
     if measure == Measure::Td {
         chart = chart.y_range(0.0, 1.0);
     }
-    for (name, group) in groups(rows, topics) {
+    for ((_, name), group) in groups(rows).into_iter().filter(|((k, _), _)| *k == topics) {
         let mut sums: Vec<(usize, f64, usize)> = Vec::new();
         for p in group.iter().flat_map(|r| &r.curve) {
             match sums.iter_mut().find(|s| s.0 == p.epoch) {
@@ -662,16 +662,15 @@ pub fn chart(
     chart.build()
 }
 
-/// The finished rows at `topics` topics, grouped by recipe in the order the recipes first appear.
-fn groups(rows: &[SweepRow], topics: usize) -> Vec<(&str, Vec<&SweepRow>)> {
-    let mut out: Vec<(&str, Vec<&SweepRow>)> = Vec::new();
-    for r in rows
-        .iter()
-        .filter(|r| r.error.is_none() && r.topics == topics)
-    {
-        match out.iter_mut().find(|(name, _)| *name == r.recipe) {
+/// The finished rows grouped by K and recipe, in the order the pairs first appear: the groups of
+/// [`table`], [`chart`] and [`goal_reading`].
+fn groups(rows: &[SweepRow]) -> Vec<((usize, &str), Vec<&SweepRow>)> {
+    let mut out: Vec<((usize, &str), Vec<&SweepRow>)> = Vec::new();
+    for r in rows.iter().filter(|r| r.error.is_none()) {
+        let key = (r.topics, r.recipe.as_str());
+        match out.iter_mut().find(|(k, _)| *k == key) {
             Some((_, group)) => group.push(r),
-            None => out.push((r.recipe.as_str(), vec![r])),
+            None => out.push((key, vec![r])),
         }
     }
     out
@@ -692,15 +691,9 @@ fn groups(rows: &[SweepRow], topics: usize) -> Vec<(&str, Vec<&SweepRow>)> {
 ///     (seed 0 at epoch 10, seed 1 at epoch 10), 1 kept it to the last evaluation; highest NPMI 0.220."]);
 /// ```
 pub fn goal_reading(rows: &[SweepRow]) -> Vec<String> {
-    let mut ks: Vec<usize> = Vec::new();
-    for r in rows {
-        if !ks.contains(&r.topics) {
-            ks.push(r.topics);
-        }
-    }
-    let mut out = Vec::new();
-    for k in ks {
-        for (name, group) in groups(rows, k) {
+    groups(rows)
+        .into_iter()
+        .map(|((k, name), group)| {
             let reached: Vec<String> = group
                 .iter()
                 .filter_map(|r| {
@@ -714,7 +707,7 @@ pub fn goal_reading(rows: &[SweepRow]) -> Vec<String> {
                 .filter_map(|r| r.best())
                 .map(|p| p.npmi)
                 .fold(f64::NAN, f64::max);
-            out.push(format!(
+            format!(
                 "K = {k}, {name}: {} of {} seeds reached NPMI ≥ {:.2} with TD@25 ≥ {} ({}), {kept} \
                  kept it to the last evaluation; highest NPMI {best:.3}.",
                 reached.len(),
@@ -725,10 +718,9 @@ pub fn goal_reading(rows: &[SweepRow]) -> Vec<String> {
                     true => "none".to_string(),
                     false => reached.join(", "),
                 },
-            ));
-        }
-    }
-    out
+            )
+        })
+        .collect()
 }
 
 fn mean_sd(values: &[f64]) -> String {
@@ -763,17 +755,7 @@ pub fn table(rows: &[SweepRow], baselines: &[Baselines]) -> String {
         "| K | recipe | seeds | epochs | best NPMI | TD@25 at best | final NPMI | final TD@25 | reached NPMI ≥ 0.20 & TD ≥ 0.6 (kept) | minutes |\n\
          |---|---|---|---|---|---|---|---|---|---|\n",
     );
-    let mut keys: Vec<(usize, &str)> = Vec::new();
-    for r in rows.iter().filter(|r| r.error.is_none()) {
-        if !keys.contains(&(r.topics, r.recipe.as_str())) {
-            keys.push((r.topics, r.recipe.as_str()));
-        }
-    }
-    for (k, name) in keys {
-        let group: Vec<&SweepRow> = rows
-            .iter()
-            .filter(|r| r.error.is_none() && r.topics == k && r.recipe == name)
-            .collect();
+    for ((k, name), group) in groups(rows) {
         let pick = |f: &dyn Fn(&SweepRow) -> Option<f64>| -> Vec<f64> {
             group.iter().filter_map(|r| f(r)).collect()
         };
