@@ -170,3 +170,32 @@ fn seeded_draws_are_reproducible() {
     c.reseed(3);
     assert_ne!(draw(&mut c), s3);
 }
+
+#[test]
+fn draws_below_the_smallest_normal_f32_become_zero() {
+    // alpha = 1/50: about 5% of the draws fall in f32's subnormal range, which slows every product
+    // that reads them; the tensor path sets them to 0 and keeps every other draw as cast.
+    let (k, rows) = (50usize, 400usize);
+    let mut prior = DirichletPrior::symmetric(k, 1.0 / k as f64, 7).unwrap();
+    prior.reseed(3);
+    let exact: Vec<f64> = prior.sample_rows(rows).into_iter().flatten().collect();
+    prior.reseed(3);
+    let theta = prior.sample(rows, &Device::Cpu).unwrap();
+    let theta: Vec<f32> = theta.flatten_all().unwrap().to_vec1().unwrap();
+    let subnormal = exact
+        .iter()
+        .filter(|&&x| (x as f32) > 0.0 && (x as f32) < f32::MIN_POSITIVE)
+        .count();
+    assert!(
+        subnormal > rows * k / 100,
+        "only {subnormal} subnormal draws of {}",
+        rows * k
+    );
+    for (&x, &t) in exact.iter().zip(&theta) {
+        if (x as f32) < f32::MIN_POSITIVE {
+            assert_eq!(t, 0.0, "draw {x:e}");
+        } else {
+            assert_eq!(t, x as f32);
+        }
+    }
+}

@@ -94,8 +94,9 @@ pub struct Entry {
 /// | batch size | entry's, at most 64 | entry's | entry's | entry's |
 /// | device | cpu | cpu | cpu | auto |
 ///
-/// Smoke takes seconds (CI, notebooks' smoke run); Cpu an estimated 4 to 6 minutes per entry on
-/// a 2-core machine, long enough for NPMI to leave the random floor; Long is the late phase the
+/// Smoke takes seconds (CI, notebooks' smoke run); Cpu about 6 minutes per entry on a 2-core
+/// AVX-512 machine (measured 347 to 366 s for entries 1 to 4 with nothing else running, training
+/// and evaluation), long enough for NPMI to leave the random floor; Long is the late phase the
 /// log's author reached (about 10 000 epochs), hours on a CPU; Full is the log's scale for a GPU
 /// (its latest checkpoint mentioned is epoch 16 500).
 ///

@@ -81,14 +81,25 @@ impl DirichletPrior {
             .collect()
     }
 
-    /// `batch` draws as a `batch x K` f32 tensor on `device`.
+    /// `batch` draws as a `batch x K` f32 tensor on `device`. Proportions below f32's smallest
+    /// normal number (1.2e-38) are set to 0.
     pub fn sample(&mut self, batch: usize, device: &Device) -> Result<Tensor> {
         let k = self.alpha.len();
+        // Why flush: with a = 1/K about 5% of the draws at K = 50 land in f32's subnormal range,
+        // and a product with subnormal operands runs tens of times slower on x86 CPUs; such a
+        // proportion changes no sum it enters.
         let flat: Vec<f32> = self
             .sample_rows(batch)
             .into_iter()
             .flatten()
-            .map(|x| x as f32)
+            .map(|x| {
+                let x = x as f32;
+                if x < f32::MIN_POSITIVE {
+                    0.0
+                } else {
+                    x
+                }
+            })
             .collect();
         Tensor::from_vec(flat, (batch, k), device)
     }
