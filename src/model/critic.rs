@@ -204,14 +204,7 @@ impl Critic {
         };
         kernels::gemm_into(&mut d_theta, (b, k, h), dm, wtm, false)?;
         let d_bow = if want_bow {
-            let mut d_bow = vec![0f32; b * v];
-            let wbt = Mat {
-                data: wb.data(),
-                rs: 1,
-                cs: h,
-            };
-            kernels::gemm_into(&mut d_bow, (b, v, h), dm, wbt, false)?;
-            Some(d_bow)
+            Some(kernels::gemm_nt_new((b, v, h), &dpre, wb.data())?)
         } else {
             None
         };

@@ -205,17 +205,7 @@ impl Generator {
             .forward_host(self.first_layer_host(&theta)?, b, true)?;
         let mut words = {
             let w2 = CpuView::new(&self.fc2.weight)?;
-            let hm = Mat {
-                data: &hidden,
-                rs: h,
-                cs: 1,
-            };
-            let w2t = Mat {
-                data: w2.data(),
-                rs: 1,
-                cs: h,
-            };
-            kernels::gemm_new((b, v, h), hm, w2t)?
+            kernels::gemm_nt_new((b, v, h), &hidden, w2.data())?
         };
         // The logits become the words' distributions in place.
         kernels::softmax_bias_inplace(&mut words, &self.fc2.bias.to_vec1::<f32>()?, v);
