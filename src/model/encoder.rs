@@ -61,7 +61,7 @@ impl Encoder {
         &self,
         critic: &Critic,
         bow: Bow,
-        move_running: bool,
+        pass: EncoderPass,
     ) -> Result<(f32, GradStore)> {
         let (v, h) = self.fc1_weight.dims2()?;
         let (k, _) = self.fc2.weight.dims2()?;
@@ -69,12 +69,18 @@ impl Encoder {
         if b < 2 {
             candle_core::bail!("BatchNorm1d in training mode needs at least 2 rows, got {b}");
         }
-        let input = Input::new(bow, b, v)?;
+        let EncoderPass { input, forward } = pass;
+        if input.rows() != b {
+            candle_core::bail!(
+                "encoder step: a pass over {} documents for {b}",
+                input.rows()
+            );
+        }
         let Forward {
             block,
             hidden,
             theta,
-        } = self.forward_host(&input, move_running)?;
+        } = forward;
         // mean D: every score's gradient is 1/B.
         let theta_t = Tensor::from_slice(&theta, (b, k), &Device::Cpu)?;
         let (score, d_theta, _) = critic.input_gradients(&theta_t, bow, 1.0 / b as f32, false)?;
@@ -94,15 +100,16 @@ impl Encoder {
 }
 
 impl Encoder {
-    /// theta for a batch in training mode, by hand on host buffers (the CPU steps): the values
-    /// of [`Encoder::theta`], BatchNorm's running statistics moved, no autograd graph.
-    pub(crate) fn theta_host(&self, bow: Bow) -> Result<Tensor> {
+    /// The training-mode pass over a batch, by hand on host buffers (the CPU steps): theta with
+    /// the values of [`Encoder::theta`], BatchNorm's running statistics moved when
+    /// `move_running`, no autograd graph, and what the backward pass needs. The critic step keeps
+    /// it, so that the encoder step of the same iteration (same batch, same weights) does not
+    /// compute it again.
+    pub(crate) fn pass_host(&self, bow: Bow, move_running: bool) -> Result<EncoderPass> {
         let (v, _) = self.fc1_weight.dims2()?;
-        let (k, _) = self.fc2.weight.dims2()?;
-        let b = bow.rows()?;
-        let input = Input::new(bow, b, v)?;
-        let f = self.forward_host(&input, true)?;
-        Tensor::from_vec(f.theta, (b, k), &Device::Cpu)
+        let input = Input::new(bow, bow.rows()?, v)?;
+        let forward = self.forward_host(&input, move_running)?;
+        Ok(EncoderPass { input, forward })
     }
 
     fn forward_host(&self, input: &Input, move_running: bool) -> Result<Forward> {
@@ -136,6 +143,22 @@ impl Encoder {
             hidden,
             theta,
         })
+    }
+}
+
+/// The encoder's training-mode pass over one batch ([`Encoder::pass_host`]): its input and
+/// the forward pass.
+pub(crate) struct EncoderPass {
+    input: Input,
+    forward: Forward,
+}
+
+impl EncoderPass {
+    /// theta (`B x K`).
+    pub(crate) fn theta(&self) -> Result<Tensor> {
+        let b = self.input.rows();
+        let k = self.forward.theta.len() / b.max(1);
+        Tensor::from_slice(&self.forward.theta, (b, k), &Device::Cpu)
     }
 }
 
@@ -199,7 +222,7 @@ mod tests {
         let want_loss = loss.to_scalar::<f32>().unwrap();
         let want = loss.backward().unwrap();
         for bow in [Bow::Sparse(&sparse), Bow::Dense(&dense)] {
-            let host = enc.theta_host(bow).unwrap();
+            let host = enc.pass_host(bow, true).unwrap().theta().unwrap();
             let d = (&host - &theta)
                 .unwrap()
                 .abs()
@@ -207,7 +230,8 @@ mod tests {
                 .flatten_all()
                 .unwrap();
             assert!(d.max(0).unwrap().to_scalar::<f32>().unwrap() < 1e-6);
-            let (got_loss, got) = enc.step_gradients(&critic, bow, false).unwrap();
+            let pass = enc.pass_host(bow, false).unwrap();
+            let (got_loss, got) = enc.step_gradients(&critic, bow, pass).unwrap();
             assert!(
                 (got_loss - want_loss).abs() < 1e-5,
                 "{got_loss} against {want_loss}"

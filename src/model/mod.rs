@@ -20,6 +20,7 @@ mod prior;
 pub use critic::Critic;
 pub(crate) use critic::{project_spectral, spectral_vector};
 pub use encoder::Encoder;
+pub(crate) use encoder::EncoderPass;
 pub(crate) use generator::{balance_terms, Terms};
 pub use generator::{ContrastivePair, Generator, GeneratorOutput, Variant};
 pub use init::{seeded_var_builder, trainable_vars};

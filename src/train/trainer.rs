@@ -5,7 +5,7 @@ use crate::corpus::{Batch, Batcher, Corpus, Idf, InputTransform};
 use crate::loss;
 use crate::model::{
     balance_terms, project_spectral, seeded_var_builder, spectral_vector, trainable_vars, Bow,
-    Critic, DirichletPrior, Encoder, Generator, GeneratorOutput, Terms,
+    Critic, DirichletPrior, Encoder, EncoderPass, Generator, GeneratorOutput, Terms,
 };
 use candle_core::{Device, Tensor};
 use candle_nn::VarMap;
@@ -18,6 +18,8 @@ struct Pending {
     theta_fake: Tensor,
     generated: GeneratorOutput,
     theta_real: Tensor,
+    /// The fused encoder pass behind `theta_real`, for the encoder step.
+    encoder_pass: Option<EncoderPass>,
     docs: Vec<usize>,
 }
 
@@ -290,17 +292,19 @@ impl Trainer {
                     Ok((theta_fake, generated))
                 },
                 || -> candle_core::Result<_> {
-                    let theta_real = encoder.theta_host(bow)?;
+                    let encoder_pass = encoder.pass_host(bow, true)?;
+                    let theta_real = encoder_pass.theta()?;
                     let pass = critic.real_pass(&theta_real, bow)?;
-                    Ok((theta_real, pass))
+                    Ok((theta_real, encoder_pass, pass))
                 },
             );
-            let ((theta_fake, generated), (theta_real, real)) = (fake?, real?);
+            let ((theta_fake, generated), (theta_real, encoder_pass, real)) = (fake?, real?);
             let words = generated.words.detach();
             let (value, grads) = self
                 .critic
                 .fake_pass_and_gradients(real, (&theta_fake, Bow::Dense(&words)))?;
-            return self.finish_critic_step(value, grads, theta_fake, generated, theta_real, batch);
+            let real = (theta_real, Some(encoder_pass));
+            return self.finish_critic_step(value, grads, theta_fake, generated, real, batch);
         }
         let theta_fake = self.prior.sample(b, &self.device)?;
         let generated = self.generator.forward_with_hidden(&theta_fake, true)?;
@@ -311,7 +315,14 @@ impl Trainer {
         let loss_d = loss::critic_loss(&real, &fake)?;
         let value = loss_d.to_scalar::<f32>()?;
         let grads = loss_d.backward()?;
-        self.finish_critic_step(value, grads, theta_fake, generated, theta_real, batch)
+        self.finish_critic_step(
+            value,
+            grads,
+            theta_fake,
+            generated,
+            (theta_real, None),
+            batch,
+        )
     }
 
     /// The critic's Adam step (when its loss is finite), and the passes kept for the generator
@@ -322,7 +333,7 @@ impl Trainer {
         grads: candle_core::backprop::GradStore,
         theta_fake: Tensor,
         generated: GeneratorOutput,
-        theta_real: Tensor,
+        (theta_real, encoder_pass): (Tensor, Option<EncoderPass>),
         batch: &Batch,
     ) -> Result<f32, TrainError> {
         if value.is_finite() {
@@ -337,6 +348,7 @@ impl Trainer {
             theta_fake,
             generated,
             theta_real,
+            encoder_pass,
             docs: batch.docs.clone(),
         });
         Ok(value)
@@ -426,10 +438,17 @@ impl Trainer {
     pub fn encoder_step(&mut self, batch: &Batch) -> Result<f32, TrainError> {
         let bow = self.bow(batch);
         if self.fused() {
-            // One fused pass on the CPU; the same values as the autograd path below. A repeat
-            // of the critic step's encoder pass over this batch leaves the running statistics.
-            let repeat = self.pending.as_ref().is_some_and(|p| p.docs == batch.docs);
-            let (value, grads) = self.encoder.step_gradients(&self.critic, bow, !repeat)?;
+            // One fused pass on the CPU; the same values as the autograd path below. On the
+            // critic step's batch, that step's encoder pass (same weights) is the forward pass;
+            // a repeat of it leaves the running statistics.
+            let pass = match self.pending.as_mut() {
+                Some(p) if p.docs == batch.docs => match p.encoder_pass.take() {
+                    Some(pass) => pass,
+                    None => self.encoder.pass_host(bow, false)?,
+                },
+                _ => self.encoder.pass_host(bow, true)?,
+            };
+            let (value, grads) = self.encoder.step_gradients(&self.critic, bow, pass)?;
             if value.is_finite() {
                 self.opt_e.step(&grads)?;
             }
