@@ -274,8 +274,9 @@ pub(crate) fn gemm_new((m, n, k): (usize, usize, usize), a: Mat, b: Mat) -> Resu
 /// 40% slower than the same product with a row-major one. So the product is computed the other
 /// way round, `(b a^T)^T`, with `a^T` (the small side) transposed first and the m x n result
 /// transposed back: two copies of the batch side, and the same sums in the same order (every
-/// output is the same k-term dot product, blocked the same way), so the values are bit for bit
-/// those of the direct product.
+/// output is the same k-term dot product, blocked the same way), so that at the sizes training
+/// uses the values are bit for bit those of the direct product (a unit test checks B x V x H and
+/// larger; tiny products, which `gemm` hands to another kernel, may round differently).
 pub(crate) fn gemm_nt_new(
     (m, n, k): (usize, usize, usize),
     a: &[f32],
@@ -300,27 +301,39 @@ pub(crate) fn gemm_nt_new(
 }
 
 /// The transpose (`cols x rows`, row-major) of a row-major `rows x cols` matrix, in blocks that
-/// stay in L1, one band of output rows per task.
+/// stay in L1, one band of output rows per task. Written into uninitialised memory: a zeroed
+/// buffer (the heap reuses freed blocks, so calloc has to clear them) cost as much as the copy.
 pub(crate) fn transpose(x: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    use std::mem::MaybeUninit;
     const BLOCK: usize = 16;
-    let mut out = buffer(rows * cols);
-    if rows == 0 || cols == 0 {
+    let len = rows * cols;
+    assert!(
+        x.len() >= len,
+        "transpose: {} values for {rows} x {cols}",
+        x.len()
+    );
+    let mut out: Vec<f32> = Vec::with_capacity(len);
+    if len == 0 {
         return out;
     }
-    out.par_chunks_mut(rows * BLOCK)
+    out.spare_capacity_mut()[..len]
+        .par_chunks_mut(rows * BLOCK)
         .enumerate()
-        .for_each(|(band, dst)| {
+        .for_each(|(band, dst): (usize, &mut [MaybeUninit<f32>])| {
             let c0 = band * BLOCK;
             let width = dst.len() / rows;
             for r0 in (0..rows).step_by(BLOCK) {
                 for r in r0..(r0 + BLOCK).min(rows) {
                     let src = &x[r * cols + c0..][..width];
                     for (c, &v) in src.iter().enumerate() {
-                        dst[c * rows + r] = v;
+                        dst[c * rows + r] = MaybeUninit::new(v);
                     }
                 }
             }
         });
+    // SAFETY: the bands cover the first `len` slots (`rows * BLOCK` each, the last one shorter
+    // by whole rows of the output), and every band writes all of its `width x rows` slots.
+    unsafe { out.set_len(len) };
     out
 }
 
@@ -744,7 +757,85 @@ pub(crate) fn softmax_forward(x: &[f32], n: usize) -> Vec<f32> {
 
 #[cfg(test)]
 mod tests {
-    use super::exp_nonpositive;
+    use super::{exp_nonpositive, gemm_new, gemm_nt_new, transpose, Mat};
+
+    /// Deterministic values of mixed sign and magnitude.
+    fn values(n: usize, seed: u64) -> Vec<f32> {
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                ((x >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 3.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn transpose_moves_every_element() {
+        // Sizes that are and are not multiples of the 16-wide bands.
+        for (rows, cols) in [(37, 53), (16, 32), (1, 5), (5, 1), (256, 20)] {
+            let x = values(rows * cols, 3);
+            let t = transpose(&x, rows, cols);
+            assert_eq!(t.len(), rows * cols);
+            for r in 0..rows {
+                for c in 0..cols {
+                    assert_eq!(t[c * rows + r].to_bits(), x[r * cols + c].to_bits());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_transposed_route_gives_the_direct_products_bits() {
+        // a (m x k) times b^T for b (n x k) row-major, directly (b read column-major) and by
+        // gemm_nt_new: the same sums in the same order, so equal bit for bit.
+        // Training's sizes (B x V x H, and larger vocabularies and batches) and a small one.
+        let sizes = [
+            (256, 1883, 1024),
+            (256, 5000, 1024),
+            (1024, 1883, 1024),
+            (64, 100, 300),
+        ];
+        for (m, n, k) in sizes {
+            let (a, b) = (values(m * k, 1), values(n * k, 2));
+            let direct = gemm_new(
+                (m, n, k),
+                Mat {
+                    data: &a,
+                    rs: k,
+                    cs: 1,
+                },
+                Mat {
+                    data: &b,
+                    rs: 1,
+                    cs: k,
+                },
+            )
+            .unwrap();
+            let routed = gemm_nt_new((m, n, k), &a, &b).unwrap();
+            let same = direct
+                .iter()
+                .zip(&routed)
+                .filter(|(x, y)| x.to_bits() == y.to_bits())
+                .count();
+            assert_eq!(same, m * n, "{m} x {n} x {k}");
+            assert!(gemm_nt_new((m, n, k + 1), &a, &b).is_err());
+        }
+        // Tiny products go through another of gemm's kernels: the same values up to rounding.
+        let (m, n, k) = (7, 33, 20);
+        let (a, b) = (values(m * k, 1), values(n * k, 2));
+        let routed = gemm_nt_new((m, n, k), &a, &b).unwrap();
+        for i in 0..m {
+            for j in 0..n {
+                let exact: f64 = (0..k)
+                    .map(|t| a[i * k + t] as f64 * b[j * k + t] as f64)
+                    .sum();
+                assert!((routed[i * n + j] as f64 - exact).abs() < 1e-5 * (1.0 + exact.abs()));
+            }
+        }
+    }
 
     #[test]
     fn exp_is_within_two_ulp_on_the_softmax_range() {
