@@ -7,6 +7,7 @@ use crate::model::{
     balance_terms, project_spectral, seeded_var_builder, spectral_vector, trainable_vars, Bow,
     Critic, DirichletPrior, Encoder, EncoderPass, Generator, GeneratorOutput, Terms,
 };
+use candle_core::backprop::GradStore;
 use candle_core::{Device, Tensor};
 use candle_nn::VarMap;
 use std::time::Instant;
@@ -80,6 +81,10 @@ pub struct Trainer {
     idf: Option<Idf>,
     epoch: usize,
     pending: Option<Pending>,
+    /// Within [`Trainer::train_epoch`] on the fused backend: the critic's gradients whose Adam
+    /// step runs at the start of the next critic step, beside the generator's pass (which does
+    /// not read the critic), instead of on its own. Never left set when a public call returns.
+    deferred_critic_step: Option<GradStore>,
     history: History,
 }
 
@@ -175,6 +180,7 @@ impl Trainer {
             idf,
             epoch: 0,
             pending: None,
+            deferred_critic_step: None,
             history: History::default(),
         })
     }
@@ -276,6 +282,12 @@ impl Trainer {
     /// detached), `loss_D = -mean D(theta_real, bow) + mean D(theta_fake, bow_fake)`, an Adam step
     /// on D, then every critic parameter is clamped to `[-clip, clip]`. Returns loss_D.
     pub fn critic_step(&mut self, batch: &Batch) -> Result<f32, TrainError> {
+        self.critic_step_deferring(batch, false)
+    }
+
+    /// [`Trainer::critic_step`]; with `defer` (the epoch loop, fused backend) the critic's Adam
+    /// step is left in `deferred_critic_step` for the next critic step to run.
+    fn critic_step_deferring(&mut self, batch: &Batch, defer: bool) -> Result<f32, TrainError> {
         let b = batch.docs.len();
         let bow = self.bow(batch);
         if self.fused() {
@@ -285,6 +297,9 @@ impl Trainer {
             // side, so that the small kernels of one fill the other's idle moments.
             let (prior, generator, device) = (&mut self.prior, &self.generator, &self.device);
             let (encoder, critic) = (&self.encoder, &self.critic);
+            let deferred = self.deferred_critic_step.take();
+            let (opt_d, critic_vars) = (&mut self.opt_d, &self.critic_vars);
+            let spectral = self.config.critic_constraint == CriticConstraint::Spectral;
             let (fake, real) = rayon::join(
                 || -> candle_core::Result<_> {
                     let theta_fake = prior.sample(b, device)?;
@@ -292,6 +307,10 @@ impl Trainer {
                     Ok((theta_fake, generated))
                 },
                 || -> candle_core::Result<_> {
+                    // The last critic step's update first: the critic is read from here on.
+                    if let Some(grads) = deferred {
+                        critic_update(opt_d, critic_vars, spectral, &grads)?;
+                    }
                     let encoder_pass = encoder.pass_host(bow, true)?;
                     let theta_real = encoder_pass.theta()?;
                     let pass = critic.real_pass(&theta_real, bow)?;
@@ -304,6 +323,7 @@ impl Trainer {
                 .critic
                 .fake_pass_and_gradients(real, (&theta_fake, Bow::Dense(&words)))?;
             let real = (theta_real, Some(encoder_pass));
+            let grads = (grads, defer);
             return self.finish_critic_step(value, grads, theta_fake, generated, real, batch);
         }
         let theta_fake = self.prior.sample(b, &self.device)?;
@@ -314,7 +334,7 @@ impl Trainer {
         let fake = self.critic.score(&theta_fake, Bow::Dense(&words), true)?;
         let loss_d = loss::critic_loss(&real, &fake)?;
         let value = loss_d.to_scalar::<f32>()?;
-        let grads = loss_d.backward()?;
+        let grads = (loss_d.backward()?, false);
         self.finish_critic_step(
             value,
             grads,
@@ -330,18 +350,18 @@ impl Trainer {
     fn finish_critic_step(
         &mut self,
         value: f32,
-        grads: candle_core::backprop::GradStore,
+        (grads, defer): (GradStore, bool),
         theta_fake: Tensor,
         generated: GeneratorOutput,
         (theta_real, encoder_pass): (Tensor, Option<EncoderPass>),
         batch: &Batch,
     ) -> Result<f32, TrainError> {
         if value.is_finite() {
-            // Adam step, then every critic parameter clamped to [-clip, clip] (fused in the step),
-            // or the spectral projection.
-            self.opt_d.step(&grads)?;
-            if self.config.critic_constraint == CriticConstraint::Spectral {
-                project_spectral(&self.critic_vars)?;
+            if defer {
+                self.deferred_critic_step = Some(grads);
+            } else {
+                let spectral = self.config.critic_constraint == CriticConstraint::Spectral;
+                critic_update(&mut self.opt_d, &self.critic_vars, spectral, &grads)?;
             }
         }
         self.pending = Some(Pending {
@@ -474,12 +494,24 @@ impl Trainer {
         batch: &Batch,
         index: usize,
     ) -> Result<IterationLosses, TrainError> {
+        self.iteration_deferring(batch, index, false)
+    }
+
+    /// [`Trainer::iteration`]; with `defer`, the critic's Adam step of an iteration without
+    /// generator and encoder steps is left to the next critic step.
+    fn iteration_deferring(
+        &mut self,
+        batch: &Batch,
+        index: usize,
+        defer: bool,
+    ) -> Result<IterationLosses, TrainError> {
+        let steps_others = index.is_multiple_of(self.config.n_critic);
         let mut losses = IterationLosses {
-            loss_d: self.critic_step(batch)?,
+            loss_d: self.critic_step_deferring(batch, defer && self.fused() && !steps_others)?,
             ..Default::default()
         };
         // A diverged critic loss ends the iteration before the other networks take a step.
-        if losses.loss_d.is_finite() && index.is_multiple_of(self.config.n_critic) {
+        if losses.loss_d.is_finite() && steps_others {
             let g = self.generator_step()?;
             losses.loss_g = Some(g.adversarial);
             losses.info_nce = g.info_nce;
@@ -503,6 +535,16 @@ impl Trainer {
     }
 
     fn epoch_on_worker(&mut self) -> Result<EpochRecord, TrainError> {
+        let result = self.epoch_deferring();
+        // Whatever ended the epoch, the critic holds every step taken, as without deferral.
+        if let Some(grads) = self.deferred_critic_step.take() {
+            let spectral = self.config.critic_constraint == CriticConstraint::Spectral;
+            critic_update(&mut self.opt_d, &self.critic_vars, spectral, &grads)?;
+        }
+        result
+    }
+
+    fn epoch_deferring(&mut self) -> Result<EpochRecord, TrainError> {
         let epoch = self.epoch + 1;
         let start = Instant::now();
         self.prior.reseed(epoch as u64);
@@ -511,7 +553,7 @@ impl Trainer {
         let (mut n_d, mut n_g) = (0usize, 0usize);
         for (index, batch) in batcher.epoch(epoch as u64).enumerate() {
             let batch = batch?;
-            let l = self.iteration(&batch, index)?;
+            let l = self.iteration_deferring(&batch, index, true)?;
             let bad = [Some(l.loss_d), l.loss_g, l.loss_e, l.info_nce]
                 .iter()
                 .zip(["loss_d", "loss_g", "loss_e", "info_nce"])
@@ -640,4 +682,19 @@ fn input(idf: Option<&Idf>, corpus: &Corpus) -> Result<Corpus, TrainError> {
         Some(idf) => idf.apply(corpus)?,
         None => corpus.clone(),
     })
+}
+
+/// The critic's Adam step, then (with the spectral constraint) the spectral projection; clipping
+/// is fused in the step.
+fn critic_update(
+    opt_d: &mut Adam,
+    critic_vars: &VarMap,
+    spectral: bool,
+    grads: &GradStore,
+) -> candle_core::Result<()> {
+    opt_d.step(grads)?;
+    if spectral {
+        project_spectral(critic_vars)?;
+    }
+    Ok(())
 }
