@@ -273,7 +273,11 @@ impl Critic {
         sums.b2 += d as f64 * b as f64;
         // The gradient reaching the activations is d * w2 in every row.
         let dyc: Vec<f32> = pr.w2.iter().map(|&w| d * w).collect();
-        let dh: Vec<f32> = (0..b).flat_map(|_| dyc.iter().copied()).collect();
+        // Row by row with a block copy (an element-wise iterator took a third of a millisecond).
+        let mut dh = Vec::with_capacity(b * h);
+        for _ in 0..b {
+            dh.extend_from_slice(&dyc);
+        }
         let dpre = self.block.backward_host(block, &dh, &mut sums.bn)?;
         Ok((mean_score, dpre))
     }
