@@ -618,12 +618,12 @@ pub(crate) fn sparse_product(x: &ByWord, w: &[f32], out: usize) -> Vec<f32> {
         .into_par_iter()
         .map(|c| slice(c * width))
         .collect();
-    let mut y = vec![0f32; rows * out];
-    for (c, yb) in slices.iter().enumerate() {
-        let o0 = c * width;
-        let bw = width.min(out - o0);
-        for (dst, src) in y.chunks_exact_mut(out).zip(yb.chunks_exact(bw)) {
-            dst[o0..o0 + bw].copy_from_slice(src);
+    // Row by row, slice after slice: every value written once, with no zeroing first.
+    let mut y = Vec::with_capacity(rows * out);
+    for r in 0..rows {
+        for yb in &slices {
+            let bw = yb.len() / rows;
+            y.extend_from_slice(&yb[r * bw..(r + 1) * bw]);
         }
     }
     y
