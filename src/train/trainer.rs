@@ -299,7 +299,7 @@ impl Trainer {
             let (encoder, critic) = (&self.encoder, &self.critic);
             let deferred = self.deferred_critic_step.take();
             let (opt_d, critic_vars) = (&mut self.opt_d, &self.critic_vars);
-            let spectral = self.config.critic_constraint == CriticConstraint::Spectral;
+            let constraint = self.config.critic_constraint;
             let (fake, real) = rayon::join(
                 || -> candle_core::Result<_> {
                     let theta_fake = prior.sample(b, device)?;
@@ -309,7 +309,7 @@ impl Trainer {
                 || -> candle_core::Result<_> {
                     // The last critic step's update first: the critic is read from here on.
                     if let Some(grads) = deferred {
-                        critic_update(opt_d, critic_vars, spectral, &grads)?;
+                        critic_update(opt_d, critic_vars, constraint, &grads)?;
                     }
                     let encoder_pass = encoder.pass_host(bow, true)?;
                     let theta_real = encoder_pass.theta()?;
@@ -360,8 +360,8 @@ impl Trainer {
             if defer {
                 self.deferred_critic_step = Some(grads);
             } else {
-                let spectral = self.config.critic_constraint == CriticConstraint::Spectral;
-                critic_update(&mut self.opt_d, &self.critic_vars, spectral, &grads)?;
+                let constraint = self.config.critic_constraint;
+                critic_update(&mut self.opt_d, &self.critic_vars, constraint, &grads)?;
             }
         }
         self.pending = Some(Pending {
@@ -536,12 +536,18 @@ impl Trainer {
 
     fn epoch_on_worker(&mut self) -> Result<EpochRecord, TrainError> {
         let result = self.epoch_deferring();
-        // Whatever ended the epoch, the critic holds every step taken, as without deferral.
-        if let Some(grads) = self.deferred_critic_step.take() {
-            let spectral = self.config.critic_constraint == CriticConstraint::Spectral;
-            critic_update(&mut self.opt_d, &self.critic_vars, spectral, &grads)?;
-        }
-        result
+        // Whatever ended the epoch, the critic holds every step taken, as without deferral; the
+        // epoch's own error, if any, is the one reported.
+        let flushed = match self.deferred_critic_step.take() {
+            Some(grads) => {
+                let constraint = self.config.critic_constraint;
+                critic_update(&mut self.opt_d, &self.critic_vars, constraint, &grads)
+            }
+            None => Ok(()),
+        };
+        let record = result?;
+        flushed?;
+        Ok(record)
     }
 
     fn epoch_deferring(&mut self) -> Result<EpochRecord, TrainError> {
@@ -684,16 +690,16 @@ fn input(idf: Option<&Idf>, corpus: &Corpus) -> Result<Corpus, TrainError> {
     })
 }
 
-/// The critic's Adam step, then (with the spectral constraint) the spectral projection; clipping
-/// is fused in the step.
+/// The critic's Adam step, then the spectral projection under [`CriticConstraint::Spectral`];
+/// clipping is fused in the step (see [`Adam::with_clamp`]).
 fn critic_update(
     opt_d: &mut Adam,
     critic_vars: &VarMap,
-    spectral: bool,
+    constraint: CriticConstraint,
     grads: &GradStore,
 ) -> candle_core::Result<()> {
     opt_d.step(grads)?;
-    if spectral {
+    if constraint == CriticConstraint::Spectral {
         project_spectral(critic_vars)?;
     }
     Ok(())
