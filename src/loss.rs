@@ -132,7 +132,8 @@ pub(crate) fn info_nce_host(
     temperature: f64,
     weight: f64,
 ) -> Result<(f32, Vec<f32>, Vec<f32>)> {
-    use crate::kernels::{exp_nonpositive, gemm_into, Mat};
+    use crate::kernels::{gemm_into, Mat};
+    use rayon::prelude::*;
     if d == 0 || x_i.len() != x_j.len() || !x_i.len().is_multiple_of(d) {
         candle_core::bail!(
             "info_nce: sides of {} and {} values in rows of {d}",
@@ -169,38 +170,21 @@ pub(crate) fn info_nce_host(
     };
     gemm_into(&mut s, (n, n, d), zm, zt, false)?;
     let inv_tau = (1.0 / temperature) as f32;
-    // ds[r][c] = (softmax over c != r of s[r] - [c is r's partner]) / n.
-    let mut loss = 0f64;
+    // ds[r][c] = (softmax over c != r of s[r] - [c is r's partner]) / n, rows in parallel; the
+    // rows' loss terms are then added in row order, as a sequential loop would.
     let mut ds = vec![0f32; n * n];
-    for r in 0..n {
-        let row = &s[r * n..][..n];
-        let partner = (r + b) % n;
-        let out = &mut ds[r * n..][..n];
-        let m = row
-            .iter()
-            .enumerate()
-            .filter(|&(c, _)| c != r)
-            .fold(f32::NEG_INFINITY, |m, (_, &v)| m.max(v * inv_tau));
-        for (o, &v) in out.iter_mut().zip(row) {
-            *o = exp_nonpositive((v * inv_tau - m).min(0.0));
-        }
-        out[r] = 0.0;
-        let sum: f64 = out.iter().map(|&v| v as f64).sum();
-        loss += m as f64 + sum.ln() - (row[partner] * inv_tau) as f64;
-        let scale = (1.0 / (sum * n as f64)) as f32;
-        for o in out.iter_mut() {
-            *o *= scale;
-        }
-        out[partner] -= 1.0 / n as f32;
-    }
-    let loss = loss / n as f64;
+    let terms: Vec<f64> = ds
+        .par_chunks_mut(n)
+        .zip(s.par_chunks(n))
+        .enumerate()
+        .map(|(r, (out, row))| info_nce_row(row, r, (r + b) % n, inv_tau, out))
+        .collect();
+    let loss = terms.iter().fold(0f64, |loss, t| loss + t) / n as f64;
     // s = z z^T / tau, so dz = (ds + ds^T) z / tau.
-    let mut sym = vec![0f32; n * n];
-    for r in 0..n {
-        for c in 0..n {
-            sym[r * n + c] = (ds[r * n + c] + ds[c * n + r]) * inv_tau;
-        }
-    }
+    let mut sym = crate::kernels::transpose(&ds, n, n);
+    sym.par_chunks_mut(n)
+        .zip(ds.par_chunks(n))
+        .for_each(|(sym, ds)| scaled_sum(sym, ds, inv_tau));
     let mut dz = vec![0f32; n * d];
     gemm_into(
         &mut dz,
@@ -227,6 +211,41 @@ pub(crate) fn info_nce_host(
     }
     let d_j = dz.split_off(b * d);
     Ok((loss as f32, dz, d_j))
+}
+
+crate::simd::multiversion! {
+    /// Row `r` of InfoNCE's softmax over the similarities `row` (every column but `r`), written
+    /// into `out` as `(softmax - [c is the partner]) / n`; returns the row's loss term.
+    fn info_nce_row(row: &[f32], r: usize, partner: usize, inv_tau: f32, out: &mut [f32]) -> f64 {
+        use crate::kernels::exp_nonpositive;
+        let n = row.len();
+        let m = row
+            .iter()
+            .enumerate()
+            .filter(|&(c, _)| c != r)
+            .fold(f32::NEG_INFINITY, |m, (_, &v)| m.max(v * inv_tau));
+        for (o, &v) in out.iter_mut().zip(row) {
+            *o = exp_nonpositive((v * inv_tau - m).min(0.0));
+        }
+        out[r] = 0.0;
+        let sum: f64 = out.iter().map(|&v| v as f64).sum();
+        let term = m as f64 + sum.ln() - (row[partner] * inv_tau) as f64;
+        let scale = (1.0 / (sum * n as f64)) as f32;
+        for o in out.iter_mut() {
+            *o *= scale;
+        }
+        out[partner] -= 1.0 / n as f32;
+        term
+    }
+}
+
+crate::simd::multiversion! {
+    /// `acc = (acc + x) * scale`, element-wise.
+    fn scaled_sum(acc: &mut [f32], x: &[f32], scale: f32) {
+        for (a, &v) in acc.iter_mut().zip(x) {
+            *a = (v + *a) * scale;
+        }
+    }
 }
 
 #[cfg(test)]

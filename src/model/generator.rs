@@ -355,53 +355,76 @@ impl Generator {
         if words.dims2()? != (b, v) || hidden.dims2()? != (b, h) {
             candle_core::bail!("generator step: the forward pass does not match theta");
         }
+        // The contrastive term needs nothing of the critic: it runs beside the critic's pass.
+        // InfoNCE and its gradient by hand on the B x d sides; the projection head and the topic
+        // embedding (small) through autograd, from a leaf at the hidden features, driven by
+        // those gradients. The word head's gradient at the documents is added below.
+        let weight = match terms {
+            Terms::Summed(w) => w,
+            Terms::Apart => 1.0,
+        };
+        let contrastive = || -> Result<HeadTerms> {
+            match &self.head {
+                Head::None => Ok(HeadTerms::default()),
+                Head::Word {
+                    word_embedding,
+                    topic_embedding,
+                } => {
+                    let embeddings = (word_embedding, topic_embedding);
+                    let (value, grads, d_docs) =
+                        word_head(&theta, &words, embeddings, temperature, weight)?;
+                    Ok(HeadTerms {
+                        grads,
+                        value: Some(value),
+                        d_hidden: None,
+                        d_docs,
+                    })
+                }
+                Head::Projection { .. } => {
+                    let hidden_leaf = Var::from_tensor(&hidden.detach())?;
+                    let leaves = GeneratorOutput {
+                        hidden: hidden_leaf.as_tensor().clone(),
+                        words: words.detach(),
+                    };
+                    let Some(pair) = self.contrastive_pair(&theta, &leaves)? else {
+                        candle_core::bail!("generator step: no contrastive pair")
+                    };
+                    let (value, mut grads) = backward_info_nce(&pair, temperature, weight)?;
+                    let d_hidden = grads.remove(hidden_leaf.as_tensor());
+                    Ok(HeadTerms {
+                        grads,
+                        value: Some(value),
+                        d_hidden,
+                        d_docs: Vec::new(),
+                    })
+                }
+            }
+        };
         // -mean D: every score's gradient is -1/B.
-        let (mean, _, d_words) =
-            critic.input_gradients(&theta, Bow::Dense(&words), -1.0 / b as f32, true)?;
+        let (critic_side, head_side) = rayon::join(
+            || critic.input_gradients(&theta, Bow::Dense(&words), -1.0 / b as f32, true),
+            contrastive,
+        );
+        let ((mean, _, d_words), head_side) = (critic_side?, head_side?);
+        let HeadTerms {
+            grads: mut head_grads,
+            value: info_nce,
+            d_hidden,
+            d_docs,
+        } = head_side;
         let mut d_words = d_words.unwrap_or_default();
         // Apart, the contrastive head writes into a buffer of its own, at weight 1.
-        let (mut d_nce_words, weight) = match terms {
-            Terms::Summed(w) => (Vec::new(), w),
-            Terms::Apart => (vec![0f32; b * v], 1.0),
+        let mut d_nce_words = match terms {
+            Terms::Summed(_) => Vec::new(),
+            Terms::Apart => vec![0f32; b * v],
         };
-        let d_head_words = match terms {
-            Terms::Summed(_) => &mut d_words,
-            Terms::Apart => &mut d_nce_words,
-        };
-        // The contrastive term: InfoNCE and its gradient by hand on the B x d sides; the
-        // projection head and the topic embedding (small) through autograd, from a leaf at the
-        // hidden features, driven by those gradients.
-        let (mut head_grads, info_nce, d_hidden) = match &self.head {
-            Head::None => (GradStore::default(), None, None),
-            Head::Word {
-                word_embedding,
-                topic_embedding,
-            } => {
-                let embeddings = (word_embedding, topic_embedding);
-                let (value, grads) = word_head(
-                    &theta,
-                    &words,
-                    embeddings,
-                    d_head_words,
-                    temperature,
-                    weight,
-                )?;
-                (grads, Some(value), None)
-            }
-            Head::Projection { .. } => {
-                let hidden_leaf = Var::from_tensor(&hidden.detach())?;
-                let leaves = GeneratorOutput {
-                    hidden: hidden_leaf.as_tensor().clone(),
-                    words: words.detach(),
-                };
-                let Some(pair) = self.contrastive_pair(&theta, &leaves)? else {
-                    candle_core::bail!("generator step: no contrastive pair")
-                };
-                let (value, mut grads) = backward_info_nce(&pair, temperature, weight)?;
-                let d_hidden = grads.remove(hidden_leaf.as_tensor());
-                (grads, Some(value), d_hidden)
-            }
-        };
+        if let Head::Word { word_embedding, .. } = &self.head {
+            let d_head_words = match terms {
+                Terms::Summed(_) => &mut d_words,
+                Terms::Apart => &mut d_nce_words,
+            };
+            add_word_gradient(d_head_words, &d_docs, word_embedding, b)?;
+        }
         let (grads, info_nce_grads) = match terms {
             Terms::Summed(_) => {
                 self.body_gradients(
@@ -490,18 +513,29 @@ impl Generator {
     }
 }
 
+/// What the contrastive head contributes to a generator step: the gradients of its own
+/// parameters, the InfoNCE value, and its gradient at the hidden features (projection heads) or
+/// at the document embeddings (the word head).
+#[derive(Default)]
+struct HeadTerms {
+    grads: GradStore,
+    value: Option<f32>,
+    d_hidden: Option<Tensor>,
+    d_docs: Vec<f32>,
+}
+
 /// The word variant's InfoNCE term `weight * InfoNCE(G(theta) E_word, theta E_topic)` and its
 /// gradients, with the two products on the vocabulary (`B x V` by `V x d`) by hand and only the
-/// small `B x d` part through autograd: adds the gradient of the generated documents into
-/// `d_words`, returns the InfoNCE value and the gradients of both embedding tables.
+/// small `B x d` part through autograd: returns the InfoNCE value, the gradients of both
+/// embedding tables and the gradient at the document embeddings (`B x d`), which
+/// [`add_word_gradient`] carries to the generated documents.
 fn word_head(
     theta: &Tensor,
     words: &Tensor,
     (e_word, e_topic): (&Tensor, &Tensor),
-    d_words: &mut [f32],
     temperature: f64,
     weight: f64,
-) -> Result<(f32, GradStore)> {
+) -> Result<(f32, GradStore, Vec<f32>)> {
     let dev = Device::Cpu;
     let (b, v) = words.dims2()?;
     let (_, d) = e_word.dims2()?;
@@ -521,6 +555,7 @@ fn word_head(
             cs: 1,
         },
     )?;
+    drop(ew);
     let topics = theta.matmul(e_topic)?;
     let topics_host = topics.flatten_all()?.to_vec1::<f32>()?;
     let (value, d_docs, d_topics) =
@@ -528,10 +563,30 @@ fn word_head(
     // The topic side through autograd: d(sum(topics * d_topics)) / d E_topic.
     let d_topics = Tensor::from_vec(d_topics, (b, d), &dev)?;
     let mut grads = (topics * d_topics)?.sum_all()?.backward()?;
-    let dv = &d_docs;
-    // d words += d_docs E_word^T; d E_word = words^T d_docs.
+    // d E_word = words^T d_docs.
     let dm = Mat {
-        data: dv,
+        data: &d_docs,
+        rs: d,
+        cs: 1,
+    };
+    let wt = Mat {
+        data: wv.data(),
+        rs: 1,
+        cs: v,
+    };
+    let g_ew = kernels::gemm_new((v, d, b), wt, dm)?;
+    drop(wv);
+    grads.insert(e_word, Tensor::from_vec(g_ew, (v, d), &dev)?);
+    Ok((value, grads, d_docs))
+}
+
+/// The word head's gradient at the generated documents, `d_words += d_docs E_word^T`
+/// (`B x V`), for the gradient `d_docs` (`B x d`) at the document embeddings.
+fn add_word_gradient(d_words: &mut [f32], d_docs: &[f32], e_word: &Tensor, b: usize) -> Result<()> {
+    let (v, d) = e_word.dims2()?;
+    let ew = CpuView::new(e_word)?;
+    let dm = Mat {
+        data: d_docs,
         rs: d,
         cs: 1,
     };
@@ -546,15 +601,7 @@ fn word_head(
         },
         true,
     )?;
-    let wt = Mat {
-        data: wv.data(),
-        rs: 1,
-        cs: v,
-    };
-    let g_ew = kernels::gemm_new((v, d, b), wt, dm)?;
-    drop((ew, wv));
-    grads.insert(e_word, Tensor::from_vec(g_ew, (v, d), &dev)?);
-    Ok((value, grads))
+    Ok(())
 }
 
 /// InfoNCE between a contrastive pair by hand ([`crate::loss::info_nce_host`]), then autograd
