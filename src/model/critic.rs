@@ -1,5 +1,5 @@
 use super::layers::LEAKY_SLOPE as SLOPE;
-use super::layers::{linear_t, Block, Bow, Input, Linear};
+use super::layers::{linear_t, BatchStats, Block, Bow, Input, Linear};
 use super::ops::CpuView;
 use crate::kernels::{self, Mat};
 use candle_core::backprop::GradStore;
@@ -167,20 +167,29 @@ impl Critic {
             let wb = CpuView::new(&self.bow_weight)?;
             self.first_layer(pr, wt.data(), wb.data(), tv.data(), input)?
         };
-        self.head_pass(pr, pre, b, (sign / b as f64) as f32, sums)
+        let (mean, dpre, stats) = self.head_pass(pr, pre, b, (sign / b as f64) as f32, sums)?;
+        self.move_running(&stats)?;
+        Ok((mean, dpre))
     }
 
-    /// The mean score `mean D(theta, bow)` (BatchNorm in training mode, running statistics
-    /// moved) and the gradients of `d * sum D(theta, bow)` with respect to theta (`B x K`) and,
-    /// when `want_bow`, to a dense bow (`B x V`), on the CPU: what the generator and encoder steps
-    /// need of the critic, which they do not train.
+    /// Moves the running statistics of the critic's BatchNorm towards a batch's statistics (a
+    /// pass of [`Critic::input_gradients`] leaves that to its caller).
+    pub(crate) fn move_running(&self, stats: &BatchStats) -> Result<()> {
+        self.block.bn.move_running(stats)
+    }
+
+    /// The mean score `mean D(theta, bow)` (BatchNorm in training mode) and the gradients of
+    /// `d * sum D(theta, bow)` with respect to theta (`B x K`) and, when `want_bow`, to a dense
+    /// bow (`B x V`), on the CPU: what the generator and encoder steps need of the critic, which
+    /// they do not train. The running statistics are left alone: the batch statistics come back,
+    /// for [`Critic::move_running`] (the two steps can then run side by side).
     pub(crate) fn input_gradients(
         &self,
         theta: &Tensor,
         bow: Bow,
         d: f32,
         want_bow: bool,
-    ) -> Result<(f64, Vec<f32>, Option<Vec<f32>>)> {
+    ) -> Result<InputGradients> {
         let pr = self.params()?;
         let (h, k, v) = (pr.h, pr.k, pr.v);
         let wt = CpuView::new(&self.theta_weight)?;
@@ -190,7 +199,7 @@ impl Critic {
         let input = Input::new(bow, theta.dim(0)?, v)?;
         let b = input.rows();
         let pre = self.first_layer(&pr, wt.data(), wb.data(), tv.data(), &input)?;
-        let (mean, dpre) = self.head_pass(&pr, pre, b, d, &mut HeadSums::new(h))?;
+        let (mean, dpre, stats) = self.head_pass(&pr, pre, b, d, &mut HeadSums::new(h))?;
         let dm = Mat {
             data: &dpre,
             rs: h,
@@ -208,7 +217,12 @@ impl Critic {
         } else {
             None
         };
-        Ok((mean, d_theta, d_bow))
+        Ok(InputGradients {
+            mean,
+            d_theta,
+            d_bow,
+            stats,
+        })
     }
 
     fn params(&self) -> Result<Params> {
@@ -249,10 +263,10 @@ impl Critic {
         Ok(pre)
     }
 
-    /// The block (bias, BatchNorm in training mode with running statistics moved, LeakyReLU) and
-    /// Linear(H, 1) on the first layer's product `xw`, then the backward pass with gradient `d`
-    /// on every score: returns the mean score and the gradient of `xw`, adding the parameter
-    /// gradients into `sums`.
+    /// The block (bias, BatchNorm in training mode, LeakyReLU) and Linear(H, 1) on the first
+    /// layer's product `xw`, then the backward pass with gradient `d` on every score: returns the
+    /// mean score, the gradient of `xw` and the batch statistics (the running statistics are
+    /// not moved here), adding the parameter gradients into `sums`.
     fn head_pass(
         &self,
         pr: &Params,
@@ -260,9 +274,9 @@ impl Critic {
         b: usize,
         d: f32,
         sums: &mut HeadSums,
-    ) -> Result<(f64, Vec<f32>)> {
+    ) -> Result<(f64, Vec<f32>, BatchStats)> {
         let h = pr.h;
-        let block = self.block.cache_host(xw, b, true)?;
+        let (block, stats) = self.block.cache_host_and_stats(xw, b)?;
         let (mut scores, mut act_sums) = (vec![0f32; b], vec![0f64; h]);
         let (pre, p) = (&block.pre, &block.p);
         kernels::head_forward(pre, p, (&pr.w2, pr.b2), SLOPE, &mut scores, &mut act_sums);
@@ -279,7 +293,7 @@ impl Critic {
             dh.extend_from_slice(&dyc);
         }
         let dpre = self.block.backward_host(block, &dh, &mut sums.bn)?;
-        Ok((mean_score, dpre))
+        Ok((mean_score, dpre, stats))
     }
     /// This critic with its parameters cut off from autograd: the same scores, gradients reach
     /// `theta` and `bow` only. The generator and encoder steps use it, so that they do no work for
@@ -293,6 +307,16 @@ impl Critic {
             topics: self.topics,
         }
     }
+}
+
+/// What [`Critic::input_gradients`] returns: the mean score, the gradients at theta and (when
+/// asked) at the documents, and the batch statistics its BatchNorm has not yet moved its running
+/// statistics towards.
+pub(crate) struct InputGradients {
+    pub(crate) mean: f64,
+    pub(crate) d_theta: Vec<f32>,
+    pub(crate) d_bow: Option<Vec<f32>>,
+    pub(crate) stats: BatchStats,
 }
 
 /// The critic's parameters that the fused passes read as host copies (all of size H or less).

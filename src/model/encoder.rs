@@ -1,4 +1,4 @@
-use super::layers::{Block, BlockCache, Bow, Input, Linear};
+use super::layers::{BatchStats, Block, BlockCache, Bow, Input, Linear};
 use super::ops::CpuView;
 use super::Critic;
 use crate::kernels::{self, BlockSums, Mat};
@@ -54,15 +54,15 @@ impl Encoder {
 
 impl Encoder {
     /// The encoder step's loss `mean D(E(bow), bow)` and its gradient for every encoder
-    /// parameter, on the CPU, by hand (see [`Critic`]'s fused passes). The forward pass is
-    /// recomputed here (BatchNorm in training mode); `move_running` says whether it moves the
-    /// running statistics (not when it repeats the critic step's pass over the same batch).
+    /// parameter, on the CPU, by hand (see [`Critic`]'s fused passes), from a training-mode pass
+    /// over the batch ([`Encoder::pass_host`]). The critic's batch statistics come back: the
+    /// caller moves the critic's running statistics ([`Critic::move_running`]).
     pub(crate) fn step_gradients(
         &self,
         critic: &Critic,
         bow: Bow,
         pass: EncoderPass,
-    ) -> Result<(f32, GradStore)> {
+    ) -> Result<(f32, GradStore, BatchStats)> {
         let (v, h) = self.fc1_weight.dims2()?;
         let (k, _) = self.fc2.weight.dims2()?;
         let b = bow.rows()?;
@@ -83,8 +83,8 @@ impl Encoder {
         } = forward;
         // mean D: every score's gradient is 1/B.
         let theta_t = Tensor::from_slice(&theta, (b, k), &Device::Cpu)?;
-        let (score, d_theta, _) = critic.input_gradients(&theta_t, bow, 1.0 / b as f32, false)?;
-        let dlogits = kernels::softmax_backward(&theta, &d_theta, k);
+        let critic_pass = critic.input_gradients(&theta_t, bow, 1.0 / b as f32, false)?;
+        let dlogits = kernels::softmax_backward(&theta, &critic_pass.d_theta, k);
         let mut grads = GradStore::default();
         let dh = self.fc2.backward_host(&hidden, &dlogits, b, &mut grads)?;
         let mut sums = BlockSums::new(h);
@@ -95,7 +95,7 @@ impl Encoder {
             Tensor::from_vec(g_w1, (v, h), &Device::Cpu)?,
         );
         self.block.insert_grads(sums, &mut grads)?;
-        Ok((score as f32, grads))
+        Ok((critic_pass.mean as f32, grads, critic_pass.stats))
     }
 }
 
@@ -231,7 +231,7 @@ mod tests {
                 .unwrap();
             assert!(d.max(0).unwrap().to_scalar::<f32>().unwrap() < 1e-6);
             let pass = enc.pass_host(bow, false).unwrap();
-            let (got_loss, got) = enc.step_gradients(&critic, bow, pass).unwrap();
+            let (got_loss, got, _) = enc.step_gradients(&critic, bow, pass).unwrap();
             assert!(
                 (got_loss - want_loss).abs() < 1e-5,
                 "{got_loss} against {want_loss}"

@@ -1,4 +1,4 @@
-use super::layers::{linear_t, Block, Bow, Linear};
+use super::layers::{linear_t, BatchStats, Block, Bow, Linear};
 use super::ops::CpuView;
 use super::Critic;
 use crate::kernels::{self, BlockSums, Mat};
@@ -290,6 +290,9 @@ pub(crate) struct StepGradients {
     pub grads: GradStore,
     /// With [`Terms::Apart`], the gradients of InfoNCE alone.
     pub info_nce_grads: Option<GradStore>,
+    /// The critic's batch statistics, which its running statistics have not yet moved towards
+    /// ([`Critic::move_running`]).
+    pub critic_stats: BatchStats,
 }
 
 /// The log author's balancing of the generator's two terms (October 2021, after the log; off
@@ -405,7 +408,9 @@ impl Generator {
             || critic.input_gradients(&theta, Bow::Dense(&words), -1.0 / b as f32, true),
             contrastive,
         );
-        let ((mean, _, d_words), head_side) = (critic_side?, head_side?);
+        let (critic_side, head_side) = (critic_side?, head_side?);
+        let mean = critic_side.mean;
+        let d_words = critic_side.d_bow;
         let HeadTerms {
             grads: mut head_grads,
             value: info_nce,
@@ -453,6 +458,7 @@ impl Generator {
             info_nce,
             grads,
             info_nce_grads,
+            critic_stats: critic_side.stats,
         })
     }
 

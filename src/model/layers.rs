@@ -174,6 +174,15 @@ pub(crate) fn leaky_relu(xs: &Tensor) -> Result<Tensor> {
     super::ops::leaky_relu(xs, LEAKY_SLOPE)
 }
 
+/// A batch's statistics for a BatchNorm's running estimates: the column means and biased
+/// variances over `rows` rows.
+#[derive(Debug, Clone)]
+pub(crate) struct BatchStats {
+    mean: Vec<f64>,
+    var: Vec<f64>,
+    rows: usize,
+}
+
 /// BatchNorm1d as PyTorch has it: batch statistics in training mode (biased variance for the
 /// normalisation, unbiased for the running estimate, momentum 0.1, eps 1e-5), running statistics
 /// in inference mode. The running statistics live in the same [`candle_nn::VarMap`] (so checkpoints
@@ -230,24 +239,25 @@ impl BatchNorm1d {
     }
 
     /// The training-mode constants of this layer for a host batch `pre` (row-major, `rows` rows):
-    /// its batch statistics with the current scale and shift, the running statistics moved
-    /// towards them when `move_running` (the fused CPU steps).
+    /// its batch statistics with the current scale and shift. The running statistics are left
+    /// alone: the batch's statistics come back, for [`BatchNorm1d::move_running`] (passes that
+    /// run side by side move them afterwards, in their sequential order).
     pub(crate) fn train_consts(
         &self,
         pre: &[f32],
         rows: usize,
-        move_running: bool,
-    ) -> Result<crate::kernels::BnConsts> {
+    ) -> Result<(crate::kernels::BnConsts, BatchStats)> {
         let n = pre.len() / rows.max(1);
         let (mean, var) = crate::kernels::column_stats(pre, n);
-        if move_running {
-            self.update_running(&mean, &var, rows)?;
-        }
         let gamma: Vec<f32> = self.weight.to_vec1()?;
         let beta: Vec<f32> = self.bias.to_vec1()?;
-        Ok(crate::kernels::BnConsts::new(
-            &mean, &var, self.eps, &gamma, &beta,
-        ))
+        let p = crate::kernels::BnConsts::new(&mean, &var, self.eps, &gamma, &beta);
+        Ok((p, BatchStats { mean, var, rows }))
+    }
+
+    /// Moves the running statistics towards a batch's statistics.
+    pub(crate) fn move_running(&self, stats: &BatchStats) -> Result<()> {
+        self.update_running(&stats.mean, &stats.var, stats.rows)
     }
 
     /// The same layer with scale and shift cut off from autograd (see the critic's frozen pass).
@@ -736,16 +746,30 @@ impl Block {
     /// with its output layer.)
     pub(crate) fn cache_host(
         &self,
-        mut xw: Vec<f32>,
+        xw: Vec<f32>,
         rows: usize,
         move_running: bool,
     ) -> Result<BlockCache> {
+        let (cache, stats) = self.cache_host_and_stats(xw, rows)?;
+        if move_running {
+            self.bn.move_running(&stats)?;
+        }
+        Ok(cache)
+    }
+
+    /// [`Block::cache_host`] with the running statistics left alone: this batch's statistics
+    /// come back, for [`BatchNorm1d::move_running`] later.
+    pub(crate) fn cache_host_and_stats(
+        &self,
+        mut xw: Vec<f32>,
+        rows: usize,
+    ) -> Result<(BlockCache, BatchStats)> {
         if rows < 2 {
             candle_core::bail!("BatchNorm1d in training mode needs at least 2 rows, got {rows}");
         }
         kernels::add_rows_inplace(&mut xw, &self.bias.to_vec1::<f32>()?);
-        let p = self.bn.train_consts(&xw, rows, move_running)?;
-        Ok(BlockCache { pre: xw, p })
+        let (p, stats) = self.bn.train_consts(&xw, rows)?;
+        Ok((BlockCache { pre: xw, p }, stats))
     }
 
     /// The fused pass's forward: [`Block::cache_host`], then the block's output (`rows x H`).

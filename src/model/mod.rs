@@ -24,5 +24,6 @@ pub(crate) use encoder::EncoderPass;
 pub(crate) use generator::{balance_terms, Terms};
 pub use generator::{ContrastivePair, Generator, GeneratorOutput, Variant};
 pub use init::{seeded_var_builder, trainable_vars};
+pub(crate) use layers::BatchStats;
 pub use layers::{sparse_matmul, BatchNorm1d, Bow};
 pub use prior::DirichletPrior;

@@ -4,8 +4,9 @@ use super::{Backend, CriticConstraint, TrainConfig, TrainError};
 use crate::corpus::{Batch, Batcher, Corpus, Idf, InputTransform};
 use crate::loss;
 use crate::model::{
-    balance_terms, project_spectral, seeded_var_builder, spectral_vector, trainable_vars, Bow,
-    Critic, DirichletPrior, Encoder, EncoderPass, Generator, GeneratorOutput, Terms,
+    balance_terms, project_spectral, seeded_var_builder, spectral_vector, trainable_vars,
+    BatchStats, Bow, Critic, DirichletPrior, Encoder, EncoderPass, Generator, GeneratorOutput,
+    Terms,
 };
 use candle_core::backprop::GradStore;
 use candle_core::{Device, Tensor};
@@ -377,49 +378,19 @@ impl Trainer {
     /// The generator step on the theta_fake of the last critic step (a fresh draw if there was
     /// none): `loss_G = -mean D(theta_fake, G(theta_fake)) + w * InfoNCE(documents, topics)`.
     pub fn generator_step(&mut self) -> Result<GeneratorLosses, TrainError> {
-        let (theta_fake, generated) = match self.pending.as_mut() {
-            Some(p) => (p.theta_fake.clone(), p.generated.clone()),
-            None => {
-                let theta = self.prior.sample(self.config.batch_size, &self.device)?;
-                let g = if self.fused() {
-                    self.generator.forward_host(&theta)?
-                } else {
-                    self.generator.forward_with_hidden(&theta, true)?
-                };
-                (theta, g)
-            }
-        };
+        let (theta_fake, generated) = self.generator_input()?;
         let weight = self.config.contrastive_weight;
         let balance = self.config.balance_contrastive;
         if self.fused() {
             // One fused pass on the CPU; the same values as the autograd path below.
-            let terms = if balance {
-                Terms::Apart
-            } else {
-                Terms::Summed(weight)
-            };
-            let step = self.generator.step_gradients(
+            let (losses, stats) = fused_generator_step(
+                (&self.generator, &self.generator_vars, &mut self.opt_g),
                 &self.critic,
-                &theta_fake,
-                &generated,
-                self.config.temperature,
-                terms,
+                &self.config,
+                (&theta_fake, &generated),
             )?;
-            let (adv, nce_value) = (step.adversarial, step.info_nce);
-            if adv.is_finite() && nce_value.is_none_or(f32::is_finite) {
-                let grads = match &step.info_nce_grads {
-                    Some(nce) => {
-                        let vars = self.generator_vars.all_vars();
-                        balance_terms(&self.generator, &vars, step.grads, nce, weight)?.0
-                    }
-                    None => step.grads,
-                };
-                self.opt_g.step(&grads)?;
-            }
-            return Ok(GeneratorLosses {
-                adversarial: adv,
-                info_nce: nce_value,
-            });
+            self.critic.move_running(&stats)?;
+            return Ok(losses);
         }
         let fake = self
             .critic
@@ -458,20 +429,11 @@ impl Trainer {
     pub fn encoder_step(&mut self, batch: &Batch) -> Result<f32, TrainError> {
         let bow = self.bow(batch);
         if self.fused() {
-            // One fused pass on the CPU; the same values as the autograd path below. On the
-            // critic step's batch, that step's encoder pass (same weights) is the forward pass;
-            // a repeat of it leaves the running statistics.
-            let pass = match self.pending.as_mut() {
-                Some(p) if p.docs == batch.docs => match p.encoder_pass.take() {
-                    Some(pass) => pass,
-                    None => self.encoder.pass_host(bow, false)?,
-                },
-                _ => self.encoder.pass_host(bow, true)?,
-            };
-            let (value, grads) = self.encoder.step_gradients(&self.critic, bow, pass)?;
-            if value.is_finite() {
-                self.opt_e.step(&grads)?;
-            }
+            // One fused pass on the CPU; the same values as the autograd path below.
+            let pass = self.encoder_pass(batch)?;
+            let (value, stats) =
+                fused_encoder_step((&self.encoder, &mut self.opt_e), &self.critic, bow, pass)?;
+            self.critic.move_running(&stats)?;
             return Ok(value);
         }
         let theta = match self.pending.as_ref() {
@@ -485,6 +447,61 @@ impl Trainer {
             self.opt_e.step(&loss_e.backward()?)?;
         }
         Ok(value)
+    }
+
+    /// The generator step's theta and generated documents: the last critic step's (a fresh
+    /// draw if there was none).
+    fn generator_input(&mut self) -> Result<(Tensor, GeneratorOutput), TrainError> {
+        Ok(match self.pending.as_ref() {
+            Some(p) => (p.theta_fake.clone(), p.generated.clone()),
+            None => {
+                let theta = self.prior.sample(self.config.batch_size, &self.device)?;
+                let g = if self.fused() {
+                    self.generator.forward_host(&theta)?
+                } else {
+                    self.generator.forward_with_hidden(&theta, true)?
+                };
+                (theta, g)
+            }
+        })
+    }
+
+    /// The fused encoder step's forward pass: on the critic step's batch, that step's encoder
+    /// pass (same weights); a repeat of it leaves the running statistics.
+    fn encoder_pass(&mut self, batch: &Batch) -> Result<EncoderPass, TrainError> {
+        let bow = self.bow(batch);
+        Ok(match self.pending.as_mut() {
+            Some(p) if p.docs == batch.docs => match p.encoder_pass.take() {
+                Some(pass) => pass,
+                None => self.encoder.pass_host(bow, false)?,
+            },
+            _ => self.encoder.pass_host(bow, true)?,
+        })
+    }
+
+    /// [`Trainer::generator_step`] and [`Trainer::encoder_step`] on the fused backend, side by
+    /// side: neither reads what the other writes, and the critic's running statistics, which
+    /// both passes would move, are moved afterwards in the sequential order (generator, then
+    /// encoder), so the results are those of the two steps one after the other.
+    fn generator_and_encoder_steps(
+        &mut self,
+        batch: &Batch,
+    ) -> Result<(GeneratorLosses, f32), TrainError> {
+        let (theta_fake, generated) = self.generator_input()?;
+        let pass = self.encoder_pass(batch)?;
+        let bow = self.bow(batch);
+        let (critic, config) = (&self.critic, &self.config);
+        let generator = (&self.generator, &self.generator_vars, &mut self.opt_g);
+        let encoder = (&self.encoder, &mut self.opt_e);
+        let (g, e) = rayon::join(
+            || fused_generator_step(generator, critic, config, (&theta_fake, &generated)),
+            || fused_encoder_step(encoder, critic, bow, pass),
+        );
+        let (losses, stats) = g?;
+        self.critic.move_running(&stats)?;
+        let (value, stats) = e?;
+        self.critic.move_running(&stats)?;
+        Ok((losses, value))
     }
 
     /// One iteration: a critic step, and on every n_critic-th iteration of the epoch a generator
@@ -512,10 +529,14 @@ impl Trainer {
         };
         // A diverged critic loss ends the iteration before the other networks take a step.
         if losses.loss_d.is_finite() && steps_others {
-            let g = self.generator_step()?;
+            let (g, e) = if defer && self.fused() {
+                self.generator_and_encoder_steps(batch)?
+            } else {
+                (self.generator_step()?, self.encoder_step(batch)?)
+            };
             losses.loss_g = Some(g.adversarial);
             losses.info_nce = g.info_nce;
-            losses.loss_e = Some(self.encoder_step(batch)?);
+            losses.loss_e = Some(e);
         }
         self.pending = None;
         Ok(losses)
@@ -703,4 +724,55 @@ fn critic_update(
         project_spectral(critic_vars)?;
     }
     Ok(())
+}
+
+/// The fused generator step (gradients, then Adam when the losses are finite) of the generator
+/// `(network, variables, optimiser)` on its theta and generated documents; the critic's batch
+/// statistics come back for the caller to move the running statistics with.
+fn fused_generator_step(
+    (generator, vars, opt_g): (&Generator, &VarMap, &mut Adam),
+    critic: &Critic,
+    config: &TrainConfig,
+    (theta_fake, generated): (&Tensor, &GeneratorOutput),
+) -> Result<(GeneratorLosses, BatchStats), TrainError> {
+    let weight = config.contrastive_weight;
+    let terms = if config.balance_contrastive {
+        Terms::Apart
+    } else {
+        Terms::Summed(weight)
+    };
+    let step =
+        generator.step_gradients(critic, theta_fake, generated, config.temperature, terms)?;
+    let (adv, nce_value) = (step.adversarial, step.info_nce);
+    if adv.is_finite() && nce_value.is_none_or(f32::is_finite) {
+        let grads = match &step.info_nce_grads {
+            Some(nce) => {
+                let vars = vars.all_vars();
+                balance_terms(generator, &vars, step.grads, nce, weight)?.0
+            }
+            None => step.grads,
+        };
+        opt_g.step(&grads)?;
+    }
+    let losses = GeneratorLosses {
+        adversarial: adv,
+        info_nce: nce_value,
+    };
+    Ok((losses, step.critic_stats))
+}
+
+/// The fused encoder step (gradients, then Adam when the loss is finite) of the encoder
+/// `(network, optimiser)` from its forward pass over the batch; returns the loss and the
+/// critic's batch statistics for the caller to move the running statistics with.
+fn fused_encoder_step(
+    (encoder, opt_e): (&Encoder, &mut Adam),
+    critic: &Critic,
+    bow: Bow,
+    pass: EncoderPass,
+) -> Result<(f32, BatchStats), TrainError> {
+    let (value, grads, stats) = encoder.step_gradients(critic, bow, pass)?;
+    if value.is_finite() {
+        opt_e.step(&grads)?;
+    }
+    Ok((value, stats))
 }
