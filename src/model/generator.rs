@@ -342,6 +342,8 @@ impl Generator {
     /// output layer and the block) are computed by hand in place; only the small contrastive
     /// head goes through candle's autograd, from leaves cut at the hidden features and the
     /// generated documents. The values are those of the autograd path up to summation order.
+    /// The critic's running statistics are left alone: its batch statistics come back in
+    /// [`StepGradients::critic_stats`].
     pub(crate) fn step_gradients(
         &self,
         critic: &Critic,
