@@ -411,15 +411,13 @@ impl Generator {
             contrastive,
         );
         let (critic_side, head_side) = (critic_side?, head_side?);
-        let mean = critic_side.mean;
-        let d_words = critic_side.d_bow;
+        let mut d_words = critic_side.d_bow.unwrap_or_default();
         let HeadTerms {
             grads: mut head_grads,
             value: info_nce,
             d_hidden,
             d_docs,
         } = head_side;
-        let mut d_words = d_words.unwrap_or_default();
         // Apart, the contrastive head writes into a buffer of its own, at weight 1.
         let mut d_nce_words = match terms {
             Terms::Summed(_) => Vec::new(),
@@ -456,7 +454,7 @@ impl Generator {
             }
         };
         Ok(StepGradients {
-            adversarial: (-mean) as f32,
+            adversarial: (-critic_side.mean) as f32,
             info_nce,
             grads,
             info_nce_grads,
