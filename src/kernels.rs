@@ -755,6 +755,94 @@ pub(crate) fn softmax_forward(x: &[f32], n: usize) -> Vec<f32> {
     y
 }
 
+/// Sparse rows of counts (CSR): what a reconstruction loss reads of a batch.
+pub(crate) struct SparseRows<'a> {
+    pub(crate) offsets: &'a [usize],
+    pub(crate) ids: &'a [u32],
+    pub(crate) values: &'a [f32],
+}
+
+crate::simd::multiversion! {
+    /// Row-wise softmax of `z` into `y` and each row's `log(sum exp z)`.
+    fn softmax_lse_rows(z: &[f32], n: usize, y: &mut [f32], lse: &mut [f64]) {
+        for ((yr, zr), l) in y.chunks_exact_mut(n).zip(z.chunks_exact(n)).zip(lse.iter_mut()) {
+            let m = max8(zr);
+            for (a, &v) in yr.iter_mut().zip(zr) {
+                *a = exp_nonpositive(v - m);
+            }
+            let s = sum8(yr);
+            let inv = 1.0 / s;
+            for a in yr.iter_mut() {
+                *a *= inv;
+            }
+            *l = m as f64 + (s as f64).ln();
+        }
+    }
+}
+
+/// The multinomial negative log-likelihood of sparse counts `x` under the row-wise softmax of
+/// logits `z` (rows of `n`): per row `-sum_j x_j log softmax(z)_j = N lse(z) - sum_j x_j z_j`
+/// (N the row's total count), computed without a dense copy of `x`. Returns the per-row losses
+/// and the softmax, which the backward pass ([`multinomial_nll_backward`]) reads.
+pub(crate) fn multinomial_nll(z: &[f32], n: usize, x: &SparseRows) -> (Vec<f32>, Vec<f32>) {
+    let rows = z.len() / n.max(1);
+    let mut y = buffer(z.len());
+    let mut lse = vec![0f64; rows];
+    y.par_chunks_mut(n * ROWS)
+        .zip(z.par_chunks(n * ROWS))
+        .zip(lse.par_chunks_mut(ROWS))
+        .for_each(|((yc, zc), lc)| softmax_lse_rows(zc, n, yc, lc));
+    let loss = (0..rows)
+        .map(|r| {
+            let span = x.offsets[r]..x.offsets[r + 1];
+            let mut total = 0f64;
+            let mut dot = 0f64;
+            for (&j, &c) in x.ids[span.clone()].iter().zip(&x.values[span]) {
+                total += c as f64;
+                dot += c as f64 * z[r * n + j as usize] as f64;
+            }
+            (total * lse[r] - dot) as f32
+        })
+        .collect();
+    (loss, y)
+}
+
+crate::simd::multiversion! {
+    fn scaled_rows(y: &[f32], n: usize, scale: &[f32], out: &mut [f32]) {
+        for ((o, yr), &s) in out.chunks_exact_mut(n).zip(y.chunks_exact(n)).zip(scale) {
+            for (a, &v) in o.iter_mut().zip(yr) {
+                *a = s * v;
+            }
+        }
+    }
+}
+
+/// The gradient at the logits of [`multinomial_nll`] from the gradient `g` at each row's loss:
+/// `dz_j = g (N softmax(z)_j - x_j)`.
+pub(crate) fn multinomial_nll_backward(y: &[f32], n: usize, x: &SparseRows, g: &[f32]) -> Vec<f32> {
+    let rows = y.len() / n.max(1);
+    let scale: Vec<f32> = (0..rows)
+        .map(|r| {
+            let total: f64 = x.values[x.offsets[r]..x.offsets[r + 1]]
+                .iter()
+                .map(|&c| c as f64)
+                .sum();
+            (g[r] as f64 * total) as f32
+        })
+        .collect();
+    let mut dz = buffer(y.len());
+    dz.par_chunks_mut(n * ROWS)
+        .zip(y.par_chunks(n * ROWS))
+        .zip(scale.par_chunks(ROWS))
+        .for_each(|((dc, yc), sc)| scaled_rows(yc, n, sc, dc));
+    for r in 0..rows {
+        for i in x.offsets[r]..x.offsets[r + 1] {
+            dz[r * n + x.ids[i] as usize] -= g[r] * x.values[i];
+        }
+    }
+    dz
+}
+
 #[cfg(test)]
 mod tests {
     use super::{exp_nonpositive, gemm_new, gemm_nt_new, transpose, Mat};

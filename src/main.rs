@@ -84,7 +84,11 @@ fn run() -> anyhow::Result<()> {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     if matches!(
         cli.command,
-        Command::Train(_) | Command::Bench(_) | Command::Reproduce(_) | Command::Sweep(_)
+        Command::Train(_)
+            | Command::Bench(_)
+            | Command::Reproduce(_)
+            | Command::Sweep(_)
+            | Command::Baseline(_)
     ) {
         use_huge_pages();
     }

@@ -23,9 +23,11 @@
 //! ```
 mod lda;
 mod numpy_rng;
+mod prodlda;
 
 pub use crate::eval::{random_floor, Floor, FloorOptions, Measure};
 pub use lda::{Lda, LdaConfig, LdaModel};
+pub use prodlda::{fit_to_folder, ProdLda, ProdLdaConfig, ProdLdaNet};
 
 use crate::corpus::CorpusError;
 use crate::eval::EvalError;
@@ -79,4 +81,26 @@ pub enum BaselineError {
     /// A corpus operation failed.
     #[error(transparent)]
     Corpus(#[from] CorpusError),
+    /// A neural baseline's loss became NaN or infinite; the run folder keeps its last checkpoint.
+    #[error("training diverged at epoch {epoch}, batch {iteration}: loss = {value}")]
+    Diverged {
+        /// The epoch (from 1).
+        epoch: usize,
+        /// The batch within the epoch (from 0).
+        iteration: usize,
+        /// The loss's value.
+        value: f64,
+    },
+    /// A tensor operation failed.
+    #[error("tensor error: {0}")]
+    Candle(#[from] candle_core::Error),
+    /// A run folder's file could not be read or written (boxed: the error stays small).
+    #[error(transparent)]
+    Run(Box<crate::train::TrainError>),
+}
+
+impl From<crate::train::TrainError> for BaselineError {
+    fn from(e: crate::train::TrainError) -> Self {
+        BaselineError::Run(Box::new(e))
+    }
 }

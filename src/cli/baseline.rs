@@ -1,9 +1,11 @@
 //! `gcatm baseline`: LDA fitted and scored like a trained model, and the random-topic floor.
 use anyhow::Context;
-use gcatm::baseline::{Floor, FloorOptions, Lda, LdaConfig, Measure};
+use gcatm::baseline::{
+    fit_to_folder, Floor, FloorOptions, Lda, LdaConfig, Measure, ProdLda, ProdLdaConfig,
+};
 use gcatm::corpus::{CorpusSource, LoadedCorpus as Loaded};
 use gcatm::eval::{Evaluation, Evaluator};
-use gcatm::train::{write_atomic, write_json};
+use gcatm::train::{write_atomic, write_json, RunFolder};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -19,6 +21,8 @@ pub struct BaselineArgs {
 enum BaselineCommand {
     /// Fit LDA (variational Bayes) and write a run folder scored like `gcatm train`'s.
     Lda(LdaArgs),
+    /// Train ProdLDA (TopMost's settings by default) into a run folder like `gcatm train`'s.
+    Prodlda(ProdLdaArgs),
     /// The score of random topics: the level a model must clear.
     Floor(FloorArgs),
 }
@@ -77,6 +81,49 @@ struct LdaArgs {
     json: bool,
 }
 
+/// Arguments of `gcatm baseline prodlda`.
+#[derive(clap::Args)]
+struct ProdLdaArgs {
+    /// Number of topics K (with --resume: the run's).
+    #[arg(long, required_unless_present = "resume")]
+    topics: Option<usize>,
+    #[command(flatten)]
+    corpus: CorpusArgs,
+    /// Epochs in total (with --resume: train up to this many).
+    #[arg(long, default_value_t = 200)]
+    epochs: usize,
+    /// Documents per batch.
+    #[arg(long, default_value_t = 200)]
+    batch_size: usize,
+    /// Adam's learning rate.
+    #[arg(long, default_value_t = 0.002)]
+    lr: f64,
+    /// Width of the encoder's hidden layers.
+    #[arg(long, default_value_t = 200)]
+    hidden: usize,
+    /// Dropout rate (encoder output and theta).
+    #[arg(long, default_value_t = 0.4)]
+    dropout: f64,
+    /// Evaluate every N epochs (0: only at the end).
+    #[arg(long, default_value_t = 0)]
+    eval_every: usize,
+    /// Random seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// The run folder.
+    #[arg(long, default_value = "runs/baseline-prodlda")]
+    out: PathBuf,
+    /// Continue the ProdLDA run in this folder (its settings and corpus) up to --epochs.
+    #[arg(long, conflicts_with_all = ["topics", "out"])]
+    resume: Option<PathBuf>,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
 /// Arguments of `gcatm baseline floor`.
 #[derive(clap::Args)]
 struct FloorArgs {
@@ -109,6 +156,7 @@ struct FloorArgs {
 pub fn run(args: BaselineArgs) -> anyhow::Result<()> {
     match args.command {
         BaselineCommand::Lda(a) => run_lda(a),
+        BaselineCommand::Prodlda(a) => run_prodlda(a),
         BaselineCommand::Floor(a) => run_floor(a),
     }
 }
@@ -222,24 +270,135 @@ fn run_lda(args: LdaArgs) -> anyhow::Result<()> {
         });
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
-        for (k, (t, s)) in e.topics.iter().zip(&e.npmi.per_topic).enumerate() {
-            println!("{k:>3} {s:+.3}  {}", t.join(" "));
-        }
-        println!(
-            "NPMI {:.4} (floor {floor}), TD@{} {:.3}{}; fit {fit_seconds:.1} s",
-            e.npmi.mean,
-            e.td_top_n,
-            e.td,
-            clustering
-                .map(|c| format!(", purity {:.3}, NMI {:.3}", c.purity, c.nmi))
-                .unwrap_or_default()
-        );
+        print_scores(e, &floor, fit_seconds);
         if let (Some(r), Some(p)) = (recovered, &loaded.planted) {
             println!("planted topics recovered: {r} of {}", p.topics.len());
         }
     }
     eprintln!("run folder: {}", args.out.display());
     Ok(())
+}
+
+fn run_prodlda(args: ProdLdaArgs) -> anyhow::Result<()> {
+    let out = args.resume.clone().unwrap_or_else(|| args.out.clone());
+    let run = RunFolder::new(&out);
+    let source: CorpusSource = match &args.resume {
+        Some(_) => super::common::read_json(&run.corpus())?,
+        None => args.corpus.source(),
+    };
+    let loaded = source.load()?;
+    eprintln!("corpus: {}", loaded.description);
+    let config = match &args.resume {
+        Some(_) => None,
+        None => {
+            let config = ProdLdaConfig {
+                hidden: args.hidden,
+                dropout: args.dropout,
+                learning_rate: args.lr,
+                batch_size: args.batch_size,
+                eval_every: args.eval_every,
+                seed: args.seed,
+                device: args.device.clone(),
+                ..ProdLdaConfig::new(args.topics.unwrap_or(0))
+            };
+            config
+                .validate()
+                .map_err(|e| anyhow::anyhow!("invalid settings: {e}"))?;
+            Some(config)
+        }
+    };
+    let evaluator = evaluator(&loaded)?;
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let folder = run.lock()?;
+    let mut model = match config {
+        None => ProdLda::load_checkpoint(&folder.checkpoint(), &loaded.train)
+            .with_context(|| format!("resuming {}", out.display()))?,
+        Some(config) => {
+            if folder.checkpoint_epoch().is_some() || folder.metrics().exists() {
+                anyhow::bail!(
+                    "{} already holds a run: continue it with `gcatm baseline prodlda --resume {}` \
+                     or choose another --out",
+                    out.display(),
+                    out.display()
+                );
+            }
+            ProdLda::new(config, &loaded.train)?
+        }
+    };
+    write_json(&folder.corpus(), &source)?;
+    let c = model.config().clone();
+    eprintln!(
+        "ProdLDA, K = {}, H = {}, batch {}, lr {}, {} epochs on {} thread(s), {}",
+        c.topics,
+        c.hidden,
+        c.batch_size,
+        c.learning_rate,
+        args.epochs,
+        rayon::current_num_threads(),
+        c.device
+    );
+    let mut eta = super::common::Eta::new(args.epochs);
+    let summary = fit_to_folder(&mut model, args.epochs, &folder, Some(&evaluator), |r| {
+        if r.epoch % 10 == 0 || r.epoch == args.epochs || !r.metrics.is_empty() {
+            eprintln!("{}", super::common::epoch_line(r, &mut eta));
+        }
+    })
+    .with_context(|| format!("training ProdLDA into {}", out.display()))?;
+    let fit_seconds = model.fit_seconds();
+    let e = summary
+        .final_evaluation
+        .as_ref()
+        .context("the run was not evaluated")?;
+    let floor = evaluator.npmi_floor(model.n_topics())?;
+    let recovered = loaded
+        .planted
+        .as_ref()
+        .map(|p| p.recovered(&model.top_words(10)));
+    let clustering = e.clustering.as_ref();
+    if args.json {
+        let summary = serde_json::json!({
+            "model": "prodlda",
+            "topics": model.n_topics(),
+            "epochs": model.epoch(),
+            "fit_seconds": fit_seconds,
+            "threads": rayon::current_num_threads(),
+            "peak_rss_mb": super::common::peak_rss_mb(),
+            "npmi": e.npmi.mean,
+            "td": e.td,
+            "tu": e.tu,
+            "purity": clustering.map(|c| c.purity),
+            "nmi": clustering.map(|c| c.nmi),
+            "floor_npmi_mean": floor.mean,
+            "floor_npmi_std": floor.std,
+            "planted_recovered": recovered,
+            "out": out.display().to_string(),
+        });
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print_scores(e, &floor, fit_seconds);
+        if let (Some(r), Some(p)) = (recovered, &loaded.planted) {
+            println!("planted topics recovered: {r} of {}", p.topics.len());
+        }
+    }
+    eprintln!("run folder: {}", out.display());
+    Ok(())
+}
+
+/// The per-topic lines and the summary line every baseline prints.
+fn print_scores(e: &Evaluation, floor: &Floor, fit_seconds: f64) {
+    for (k, (t, s)) in e.topics.iter().zip(&e.npmi.per_topic).enumerate() {
+        println!("{k:>3} {s:+.3}  {}", t.join(" "));
+    }
+    println!(
+        "NPMI {:.4} (floor {floor}), TD@{} {:.3}{}; fit {fit_seconds:.1} s",
+        e.npmi.mean,
+        e.td_top_n,
+        e.td,
+        e.clustering
+            .as_ref()
+            .map(|c| format!(", purity {:.3}, NMI {:.3}", c.purity, c.nmi))
+            .unwrap_or_default()
+    );
 }
 
 fn run_floor(args: FloorArgs) -> anyhow::Result<()> {

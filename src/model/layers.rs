@@ -216,6 +216,44 @@ impl BatchNorm1d {
         })
     }
 
+    /// This layer with another `eps` (added to the variance) and `momentum` (of the running
+    /// statistics) than PyTorch's defaults 1e-5 and 0.1: ProdLDA uses 1e-3 and 1e-3, TensorFlow's
+    /// `batch_norm` defaults, as its authors' code did.
+    ///
+    /// ```
+    /// use candle_core::{Device, Module, ModuleT, Tensor};
+    /// use candle_nn::VarMap;
+    /// let vm = VarMap::new();
+    /// let vb = gcatm::model::seeded_var_builder(&vm, 0, &Device::Cpu);
+    /// let bn = gcatm::model::BatchNorm1d::new(2, vb).unwrap().with_eps_momentum(1e-3, 1e-3);
+    /// let x = Tensor::new(&[[1f32, 2.], [3., 6.]], &Device::Cpu).unwrap();
+    /// let y = bn.forward_t(&x, true).unwrap().to_vec2::<f32>().unwrap();
+    /// assert!((y[0][0] + 1.0).abs() < 1e-3 && (y[1][1] - 1.0).abs() < 1e-3);
+    /// ```
+    pub fn with_eps_momentum(mut self, eps: f64, momentum: f64) -> Self {
+        self.eps = eps;
+        self.momentum = momentum;
+        self
+    }
+
+    /// This layer in training mode on `pre` followed by the multinomial negative
+    /// log-likelihood of the counts `x` under the softmax of its output (ProdLDA's decoder):
+    /// one loss per row. The running statistics move as [`ModuleT::forward_t`] moves them. On
+    /// the CPU the two run as one op; elsewhere they are composed of candle's ops.
+    pub(crate) fn train_multinomial_nll(&self, pre: &Tensor, x: &SparseBatch) -> Result<Tensor> {
+        let n = pre.dim(0)?;
+        if n < 2 {
+            candle_core::bail!("BatchNorm1d in training mode needs at least 2 rows, got {n}");
+        }
+        if !super::ops::on_host(pre) {
+            return super::ops::multinomial_nll(&self.forward_t(pre, true)?, x);
+        }
+        let (loss, mean, var) =
+            super::ops::batch_norm_nll(pre, &self.weight, &self.bias, self.eps, x)?;
+        self.update_running(&mean, &var, n)?;
+        Ok(loss)
+    }
+
     /// Moves the running statistics towards a batch's mean and biased variance (over `n` rows):
     /// `running = (1 - momentum) * running + momentum * batch`, the variance made unbiased first.
     pub(crate) fn update_running(&self, mean: &[f64], var: &[f64], n: usize) -> Result<()> {

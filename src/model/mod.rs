@@ -24,6 +24,7 @@ pub(crate) use encoder::EncoderPass;
 pub(crate) use generator::{balance_terms, Terms};
 pub use generator::{ContrastivePair, Generator, GeneratorOutput, Variant};
 pub use init::{seeded_var_builder, trainable_vars};
-pub(crate) use layers::BatchStats;
+pub(crate) use layers::{linear_n, BatchStats, Linear};
 pub use layers::{sparse_matmul, BatchNorm1d, Bow};
+pub(crate) use ops::softmax_rows;
 pub use prior::DirichletPrior;

@@ -290,3 +290,149 @@ pub(crate) fn insert_block_sums(
     grads.insert(&bn.bias, t(sums.beta)?);
     Ok(())
 }
+
+/// The multinomial negative log-likelihood of the counts `x` (sparse rows) under the row-wise
+/// softmax of `logits` (`B x V`): one loss per row, `-sum_j x_j log softmax(logits)_j`, with its
+/// gradient at the logits. On the host the counts stay sparse ([`kernels::multinomial_nll`]);
+/// elsewhere candle's `log_softmax` times the dense counts computes the same.
+pub(crate) fn multinomial_nll(logits: &Tensor, x: &crate::corpus::SparseBatch) -> Result<Tensor> {
+    if !on_host(logits) {
+        let dense = x
+            .to_dense(logits.device())
+            .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+        let logp = candle_nn::ops::log_softmax(logits, candle_core::D::Minus1)?;
+        return (logp * dense)?.sum(1)?.neg();
+    }
+    logits.contiguous()?.apply_op1(MultinomialNll {
+        x: x.clone(),
+        softmax: std::sync::Mutex::new(None),
+    })
+}
+
+struct MultinomialNll {
+    x: crate::corpus::SparseBatch,
+    /// The forward pass's softmax, for the backward pass.
+    softmax: std::sync::Mutex<Option<Vec<f32>>>,
+}
+
+impl MultinomialNll {
+    fn rows(&self) -> kernels::SparseRows<'_> {
+        kernels::SparseRows {
+            offsets: &self.x.offsets,
+            ids: &self.x.word_ids,
+            values: &self.x.values,
+        }
+    }
+}
+
+impl CustomOp1 for MultinomialNll {
+    fn name(&self) -> &'static str {
+        "multinomial-nll"
+    }
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+        let z = slice(s, l)?;
+        let (rows, n) = l.shape().dims2()?;
+        if rows != self.x.rows() || n != self.x.cols {
+            candle_core::bail!(
+                "logits are {rows} x {n} but the counts are {} x {}",
+                self.x.rows(),
+                self.x.cols
+            );
+        }
+        let (loss, y) = kernels::multinomial_nll(z, n, &self.rows());
+        *self.softmax.lock().expect("softmax cache lock") = Some(y);
+        Ok((CpuStorage::F32(loss), Shape::from(rows)))
+    }
+    fn bwd(&self, x: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
+        let n = x.dim(1)?;
+        let cached = self.softmax.lock().expect("softmax cache lock").take();
+        let y = match cached {
+            Some(y) => y,
+            None => with_data(x, |z| Ok(kernels::multinomial_nll(z, n, &self.rows()).1))?,
+        };
+        let dz = with_data(grad, |g| {
+            Ok(kernels::multinomial_nll_backward(&y, n, &self.rows(), g))
+        })?;
+        Ok(Some(Tensor::from_vec(dz, x.shape(), x.device())?))
+    }
+}
+
+/// BatchNorm in training mode on `pre` (`B x V`) followed by the multinomial negative
+/// log-likelihood of the counts `x` under the softmax of its output: one loss per row, the
+/// output never a node of the graph (a `B x V` tensor fewer, and its gradient, per step). Both
+/// passes are the kernels of [`batch_norm_train`] and [`multinomial_nll`], one after the other.
+/// Returns the losses and the batch mean and biased variance per column (for the running
+/// statistics). Host tensors only; other devices compose the two ops.
+pub(crate) fn batch_norm_nll(
+    pre: &Tensor,
+    gamma: &Tensor,
+    beta: &Tensor,
+    eps: f64,
+    x: &crate::corpus::SparseBatch,
+) -> Result<(Tensor, Vec<f64>, Vec<f64>)> {
+    let (_, n) = pre.dims2()?;
+    let pre = pre.contiguous()?;
+    let (mean, var) = with_data(&pre, |xv| Ok(kernels::column_stats(xv, n)))?;
+    let op = BatchNormNll {
+        bn: BatchNorm {
+            mean: mean.clone(),
+            var: var.clone(),
+            eps,
+        },
+        nll: MultinomialNll {
+            x: x.clone(),
+            softmax: std::sync::Mutex::new(None),
+        },
+    };
+    let loss = pre.apply_op3(&gamma.contiguous()?, &beta.contiguous()?, op)?;
+    Ok((loss, mean, var))
+}
+
+struct BatchNormNll {
+    bn: BatchNorm,
+    nll: MultinomialNll,
+}
+
+impl CustomOp3 for BatchNormNll {
+    fn name(&self) -> &'static str {
+        "batch-norm-multinomial-nll"
+    }
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (x, g, b) = (slice(s1, l1)?, slice(s2, l2)?, slice(s3, l3)?);
+        let y = kernels::batch_norm_forward(x, &self.bn.consts(g, b));
+        let layout = Layout::contiguous(l1.shape());
+        self.nll.cpu_fwd(&CpuStorage::F32(y), &layout)
+    }
+    fn bwd(
+        &self,
+        x: &Tensor,
+        gamma: &Tensor,
+        beta: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let (rows, n) = x.dims2()?;
+        let y = self.nll.softmax.lock().expect("softmax cache lock").take();
+        let Some(y) = y else {
+            candle_core::bail!("batch-norm-multinomial-nll: backward before forward")
+        };
+        let dy = with_data(grad, |g| {
+            Ok(kernels::multinomial_nll_backward(
+                &y,
+                n,
+                &self.nll.rows(),
+                g,
+            ))
+        })?;
+        let dy = Tensor::from_vec(dy, (rows, n), x.device())?;
+        self.bn.bwd(x, gamma, beta, &dy, &dy)
+    }
+}

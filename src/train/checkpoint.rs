@@ -88,8 +88,21 @@ fn create_parent(dir: &Path) -> Result<(), TrainError> {
 }
 
 pub(super) fn save(trainer: &Trainer, dir: &Path, weights_only: bool) -> Result<(), TrainError> {
+    save_folder(dir, |tmp| write_folder(trainer, tmp, weights_only))
+}
+
+/// Writes a checkpoint folder `dir` through `write`, which fills a fresh temporary folder beside
+/// it; the finished folder is then swapped in ([`swap`]). On failure the temporary folder is
+/// removed and the error says which checkpoint `dir` still holds. Every model's checkpoints (the
+/// adversarial trainer's, ProdLDA's) are saved this way.
+pub(crate) fn save_folder(
+    dir: &Path,
+    write: impl FnOnce(&Path) -> Result<(), TrainError>,
+) -> Result<(), TrainError> {
     let tmp = sibling(dir, "tmp");
-    let result = write_folder(trainer, &tmp, weights_only).and_then(|()| swap(&tmp, dir));
+    let result = fresh_dir(&tmp)
+        .and_then(|()| write(&tmp))
+        .and_then(|()| swap(&tmp, dir));
     result.map_err(|e| {
         // Best effort: removing frees the space a full disk needs; a removed folder has no tmp.
         let _ = std::fs::remove_dir_all(&tmp);
@@ -97,13 +110,16 @@ pub(super) fn save(trainer: &Trainer, dir: &Path, weights_only: bool) -> Result<
     })
 }
 
-fn write_folder(trainer: &Trainer, tmp: &Path, weights_only: bool) -> Result<(), TrainError> {
+fn fresh_dir(tmp: &Path) -> Result<(), TrainError> {
     if tmp.exists() {
         // Left by a process killed while saving.
         std::fs::remove_dir_all(tmp).map_err(|e| TrainError::file(tmp, e))?;
     }
     // Not `create_dir_all`: a run folder removed under a running process stays removed.
-    std::fs::create_dir(tmp).map_err(|e| TrainError::file(tmp, e))?;
+    std::fs::create_dir(tmp).map_err(|e| TrainError::file(tmp, e))
+}
+
+fn write_folder(trainer: &Trainer, tmp: &Path, weights_only: bool) -> Result<(), TrainError> {
     let (e, g, d) = trainer.var_maps();
     let nets = if weights_only { 2 } else { 3 };
     for (name, vm) in NETS.iter().zip([e, g, d]).take(nets) {
@@ -175,7 +191,7 @@ pub(crate) fn checkpoint_epoch(dir: &Path) -> Option<usize> {
 }
 
 /// `dir`, or the previous checkpoint a crash between the two renames of a save left under `.old`.
-fn readable(dir: &Path) -> PathBuf {
+pub(crate) fn readable(dir: &Path) -> PathBuf {
     if !dir.join("state.json").exists() && sibling(dir, "old").join("state.json").exists() {
         sibling(dir, "old")
     } else {

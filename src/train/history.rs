@@ -31,6 +31,10 @@ pub struct EpochRecord {
     pub info_nce: Option<f64>,
     /// Wall-clock seconds of the epoch's training (evaluation excluded).
     pub seconds: f64,
+    /// Mean training objective of a model with one loss (ProdLDA's negative ELBO per document);
+    /// `None` for the adversarial model, whose losses are the three above.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss: Option<f64>,
     /// The top 10 words of each topic, on evaluated epochs: what a long run's topics were at
     /// every evaluation, not only at the end.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -55,6 +59,12 @@ impl std::fmt::Display for EpochRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if self.epoch == 0 {
             write!(f, "epoch   0 (before training):")?;
+        } else if let Some(loss) = self.loss {
+            write!(
+                f,
+                "epoch {:>3} ({:5.1} s): loss {loss:.4}",
+                self.epoch, self.seconds
+            )?;
         } else {
             write!(
                 f,

@@ -1,9 +1,9 @@
 //! Training: the configuration, the step API (critic, generator and encoder steps), the history,
 //! checkpoints and run folders.
 mod adam;
-mod checkpoint;
+pub(crate) mod checkpoint;
 mod config;
-mod files;
+pub(crate) mod files;
 mod folder;
 mod history;
 mod run;

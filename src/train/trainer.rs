@@ -612,6 +612,7 @@ impl Trainer {
             loss_e: sums[2] / n_g,
             info_nce: (self.config.variant != crate::model::Variant::Bat).then_some(sums[3] / n_g),
             seconds: start.elapsed().as_secs_f64(),
+            loss: None,
             topics: None,
             metrics: Default::default(),
         };
