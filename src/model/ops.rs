@@ -436,3 +436,106 @@ impl CustomOp3 for BatchNormNll {
         self.bn.bwd(x, gamma, beta, &dy, &dy)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::batch_norm_nll;
+    use crate::corpus::SparseBatch;
+    use candle_core::{Device, Tensor, Var};
+
+    /// `sum_i g_i loss_i` of the fused BatchNorm + multinomial NLL, and its gradients at the
+    /// input and the shift, against central differences (f32, so a step of 1e-2 and a tolerance
+    /// of 2 % of the largest gradient: rounding of the losses' sums, about 1e-6 relative, over
+    /// the step).
+    #[test]
+    fn batch_norm_nll_gradients_match_central_differences() {
+        let (b, v) = (5, 7);
+        let pre: Vec<f32> = (0..b * v)
+            .map(|i| ((i * 37 % 11) as f32 - 5.0) * 0.3)
+            .collect();
+        let shift: Vec<f32> = (0..v).map(|j| (j as f32 - 3.0) * 0.2).collect();
+        let x = SparseBatch {
+            offsets: vec![0, 2, 3, 6, 7, 9],
+            word_ids: vec![0, 3, 6, 1, 2, 5, 4, 0, 6],
+            values: vec![2.0, 1.0, 3.0, 1.0, 1.0, 4.0, 2.0, 1.0, 1.0],
+            cols: v,
+        };
+        let g = Tensor::new(&[1f32, 0.5, -0.3, 2.0, 0.7], &Device::Cpu).unwrap();
+        let gamma = Tensor::ones(v, candle_core::DType::F32, &Device::Cpu).unwrap();
+        let objective = |p: &[f32], s: &[f32]| -> f64 {
+            let pt = Tensor::from_slice(p, (b, v), &Device::Cpu).unwrap();
+            let st = Tensor::from_slice(s, v, &Device::Cpu).unwrap();
+            let (loss, _, _) = batch_norm_nll(&pt, &gamma, &st, 1e-3, &x).unwrap();
+            (loss * &g)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap() as f64
+        };
+        let pv = Var::from_slice(&pre, (b, v), &Device::Cpu).unwrap();
+        let sv = Var::from_slice(&shift, v, &Device::Cpu).unwrap();
+        let (loss, _, _) =
+            batch_norm_nll(pv.as_tensor(), &gamma, sv.as_tensor(), 1e-3, &x).unwrap();
+        let grads = (loss * &g).unwrap().sum_all().unwrap().backward().unwrap();
+        let dp: Vec<f32> = grads
+            .get(pv.as_tensor())
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        let ds: Vec<f32> = grads.get(sv.as_tensor()).unwrap().to_vec1().unwrap();
+        let h = 1e-2f32;
+        let scale = dp.iter().chain(&ds).fold(0f32, |m, a| m.max(a.abs())) as f64;
+        for i in 0..pre.len() {
+            let (mut up, mut down) = (pre.clone(), pre.clone());
+            up[i] += h;
+            down[i] -= h;
+            let num = (objective(&up, &shift) - objective(&down, &shift)) / (2.0 * h as f64);
+            assert!(
+                (num - dp[i] as f64).abs() < 0.02 * scale,
+                "pre[{i}]: {num} vs {}",
+                dp[i]
+            );
+        }
+        for j in 0..v {
+            let (mut up, mut down) = (shift.clone(), shift.clone());
+            up[j] += h;
+            down[j] -= h;
+            let num = (objective(&pre, &up) - objective(&pre, &down)) / (2.0 * h as f64);
+            assert!(
+                (num - ds[j] as f64).abs() < 0.02 * scale,
+                "shift[{j}]: {num} vs {}",
+                ds[j]
+            );
+        }
+        // The loss itself: N lse(y) - sum x y for the normalised y.
+        let (loss, mean, var) = batch_norm_nll(
+            &Tensor::from_slice(&pre, (b, v), &Device::Cpu).unwrap(),
+            &gamma,
+            &Tensor::from_slice(&shift, v, &Device::Cpu).unwrap(),
+            1e-3,
+            &x,
+        )
+        .unwrap();
+        let loss: Vec<f32> = loss.to_vec1().unwrap();
+        for r in 0..b {
+            let y: Vec<f64> = (0..v)
+                .map(|j| {
+                    (pre[r * v + j] as f64 - mean[j]) / (var[j] + 1e-3).sqrt() + shift[j] as f64
+                })
+                .collect();
+            let lse = y.iter().map(|a| a.exp()).sum::<f64>().ln();
+            let mut want = 0.0;
+            for i in x.offsets[r]..x.offsets[r + 1] {
+                want += x.values[i] as f64 * (lse - y[x.word_ids[i] as usize]);
+            }
+            assert!(
+                (loss[r] as f64 - want).abs() < 1e-4 * want.max(1.0),
+                "{} vs {want}",
+                loss[r]
+            );
+        }
+    }
+}
