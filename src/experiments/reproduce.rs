@@ -162,7 +162,81 @@ pub struct Baselines {
     pub lda_td: f64,
     /// Seconds the LDA fit took.
     pub lda_seconds: f64,
+    /// ProdLDA at TopMost's settings ([`crate::baseline::ProdLdaConfig::new`]: 200 epochs, seed
+    /// 0) on the training documents; `None` in baselines kept before it was computed.
+    #[serde(default)]
+    pub prodlda: Option<BaselineScore>,
 }
+
+/// One baseline model's scores at a K: what it is, its NPMI (top 10) and TD@25, and its fit time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaselineScore {
+    /// The model and its settings, as tables and charts name it.
+    pub name: String,
+    /// NPMI of the top 10 words, mean over topics.
+    pub npmi: f64,
+    /// TD@25.
+    pub td: f64,
+    /// Seconds of fitting (evaluation excluded).
+    pub seconds: f64,
+}
+
+impl Baselines {
+    /// Every model baseline at this K, variational LDA first: what tables list and charts draw
+    /// as lines beside the random floor.
+    ///
+    /// ```
+    /// use gcatm::experiments::reproduce::{BaselineScore, Baselines};
+    /// use gcatm::eval::{Floor, FloorOptions};
+    /// let b = Baselines {
+    ///     topics: 20,
+    ///     floor: Floor { mean: 0.055, std: 0.01, options: FloorOptions::new(20) },
+    ///     lda_npmi: 0.20, lda_td: 0.67, lda_seconds: 16.0,
+    ///     prodlda: Some(BaselineScore { name: "ProdLDA".into(), npmi: 0.26, td: 0.74, seconds: 100.0 }),
+    /// };
+    /// let names: Vec<_> = b.models().iter().map(|m| m.name.clone()).collect();
+    /// assert_eq!(names[1], "ProdLDA");
+    /// assert_eq!(b.strongest(|m| m.npmi).unwrap().name, "ProdLDA");
+    /// ```
+    pub fn models(&self) -> Vec<BaselineScore> {
+        let mut out = vec![BaselineScore {
+            name: LDA_NAME.into(),
+            npmi: self.lda_npmi,
+            td: self.lda_td,
+            seconds: self.lda_seconds,
+        }];
+        out.extend(self.prodlda.clone());
+        out
+    }
+
+    /// The model baseline with the highest value of `measure` (e.g. `|m| m.npmi`).
+    pub fn strongest(&self, measure: impl Fn(&BaselineScore) -> f64) -> Option<BaselineScore> {
+        self.models()
+            .into_iter()
+            .max_by(|a, b| measure(a).total_cmp(&measure(b)))
+    }
+
+    /// One sentence naming every model baseline's NPMI and TD@25 and the random floor.
+    pub fn sentence(&self) -> String {
+        let models: Vec<String> = self
+            .models()
+            .iter()
+            .map(|m| format!("{} NPMI {:.3}, TD@25 {:.2}", m.name, m.npmi, m.td))
+            .collect();
+        format!(
+            "At K = {}: {}; random 10-word topics NPMI {:.3} ± {:.3}.",
+            self.topics,
+            models.join("; "),
+            self.floor.mean,
+            self.floor.std
+        )
+    }
+}
+
+/// How tables and charts name the crate's variational LDA baseline.
+pub const LDA_NAME: &str = "LDA (variational)";
+/// How tables and charts name the ProdLDA baseline.
+pub const PRODLDA_NAME: &str = "ProdLDA (TopMost's settings)";
 
 impl Data {
     /// The random-topic floor and LDA for `topics` topics, scored by `evaluator` (seconds for
@@ -184,15 +258,28 @@ impl Data {
         let lda = crate::baseline::Lda::new(topics).seed(0).fit(&self.train)?;
         let lda_seconds = start.elapsed().as_secs_f64();
         let e = lda.evaluate(evaluator)?;
+        let config = crate::baseline::ProdLdaConfig::new(topics);
+        let mut prodlda = crate::baseline::ProdLda::new(config, &self.train)?;
+        prodlda.fit(PRODLDA_EPOCHS, |_| {})?;
+        let p = prodlda.evaluate(evaluator)?;
         Ok(Baselines {
             topics,
             floor,
             lda_npmi: e.npmi.mean,
             lda_td: e.td,
             lda_seconds,
+            prodlda: Some(BaselineScore {
+                name: PRODLDA_NAME.into(),
+                npmi: p.npmi.mean,
+                td: p.td,
+                seconds: prodlda.fit_seconds(),
+            }),
         })
     }
 }
+
+/// ProdLDA's epochs in [`Data::baselines`]: TopMost's trainer default.
+pub const PRODLDA_EPOCHS: usize = 200;
 
 /// The file in which [`Data::baselines_cached`] keeps the baselines for `topics` topics in `dir`.
 pub fn baselines_file(dir: &Path, topics: usize) -> PathBuf {
@@ -266,8 +353,11 @@ impl Data {
         dir: &Path,
     ) -> Result<Baselines, ReproduceError> {
         let path = baselines_file(dir, topics);
+        // Baselines kept before ProdLDA was one of them are computed again.
         if let Ok(b) = read_baselines(dir, topics, &self.description) {
-            return Ok(b);
+            if b.prodlda.is_some() {
+                return Ok(b);
+            }
         }
         let baselines = self.baselines(evaluator, topics)?;
         std::fs::create_dir_all(dir).map_err(|e| ReproduceError::file(dir, e))?;
@@ -297,7 +387,7 @@ impl Data {
 /// let b = Baselines {
 ///     topics: 20,
 ///     floor: Floor { mean: 0.055, std: 0.01, options: FloorOptions::new(20) },
-///     lda_npmi: 0.20, lda_td: 0.65, lda_seconds: 30.0,
+///     lda_npmi: 0.20, lda_td: 0.65, lda_seconds: 30.0, prodlda: None,
 /// };
 /// let text = reading(&history, &b).join("\n");
 /// assert!(text.contains("best NPMI 0.120 at epoch 20 of 30"));
@@ -338,6 +428,12 @@ pub fn reading(history: &History, baselines: &Baselines) -> Vec<String> {
             baselines.lda_npmi, baselines.lda_td
         )
     });
+    if let Some(p) = &baselines.prodlda {
+        out.push(format!(
+            "{} scores NPMI {:.3}, TD@25 {:.2} at the same K ({:.0} s of fitting).",
+            p.name, p.npmi, p.td, p.seconds
+        ));
+    }
     out.push(if last_epoch == best_epoch {
         format!(
             "NPMI was highest at the last evaluation (epoch {last_epoch}), so a longer run may \
@@ -386,7 +482,7 @@ pub fn reading(history: &History, baselines: &Baselines) -> Vec<String> {
 /// let b = Baselines {
 ///     topics: 20,
 ///     floor: Floor { mean: 0.055, std: 0.01, options: FloorOptions::new(20) },
-///     lda_npmi: 0.20, lda_td: 0.65, lda_seconds: 30.0,
+///     lda_npmi: 0.20, lda_td: 0.65, lda_seconds: 30.0, prodlda: None,
 /// };
 /// let text = late_phase_reading(&long, None, &b).join("\n");
 /// assert!(text.contains("fell from 0.60 (epoch 0) to its lowest, 0.45, at epoch 200"));

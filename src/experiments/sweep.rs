@@ -648,16 +648,19 @@ pub fn chart(
         );
     }
     if let Some(b) = baselines {
-        chart = match measure {
-            Measure::Npmi => chart
-                .band(
-                    "random",
-                    b.floor.mean - b.floor.std,
-                    b.floor.mean + b.floor.std,
-                )
-                .reference(format!("LDA {:.3}", b.lda_npmi), b.lda_npmi),
-            Measure::Td => chart.reference(format!("LDA {:.2}", b.lda_td), b.lda_td),
-        };
+        if measure == Measure::Npmi {
+            chart = chart.band(
+                "random",
+                b.floor.mean - b.floor.std,
+                b.floor.mean + b.floor.std,
+            );
+        }
+        for m in b.models() {
+            chart = match measure {
+                Measure::Npmi => chart.reference(format!("{} {:.3}", m.name, m.npmi), m.npmi),
+                Measure::Td => chart.reference(format!("{} {:.2}", m.name, m.td), m.td),
+            };
+        }
     }
     chart.build()
 }
@@ -777,9 +780,22 @@ pub fn table(rows: &[SweepRow], baselines: &[Baselines]) -> String {
         ));
     }
     for b in baselines {
+        let models: Vec<String> = b
+            .models()
+            .iter()
+            .map(|m| {
+                format!(
+                    "{} (seed 0) NPMI {:.3}, TD@25 {:.3} ({:.0} s)",
+                    m.name, m.npmi, m.td, m.seconds
+                )
+            })
+            .collect();
         out.push_str(&format!(
-            "\nK = {}: random 10-word topics NPMI {:.3} ± {:.3}; LDA (seed 0) NPMI {:.3}, TD@25 {:.3} ({:.0} s).",
-            b.topics, b.floor.mean, b.floor.std, b.lda_npmi, b.lda_td, b.lda_seconds
+            "\nK = {}: random 10-word topics NPMI {:.3} ± {:.3}; {}.",
+            b.topics,
+            b.floor.mean,
+            b.floor.std,
+            models.join("; ")
         ));
     }
     let failed: Vec<String> = rows
@@ -817,7 +833,7 @@ pub fn table(rows: &[SweepRow], baselines: &[Baselines]) -> String {
 /// let b = Baselines {
 ///     topics: 20,
 ///     floor: Floor { mean: 0.055, std: 0.01, options: FloorOptions::new(20) },
-///     lda_npmi: 0.20, lda_td: 0.67, lda_seconds: 30.0,
+///     lda_npmi: 0.20, lda_td: 0.67, lda_seconds: 30.0, prodlda: None,
 /// };
 /// let text = recipe_reading(&log, &ours, "ttur", &b).join("\n");
 /// assert!(text.contains("ttur: best NPMI 0.210 at epoch 10 (TD@25 0.65 there)"));
@@ -843,10 +859,7 @@ pub fn recipe_reading(
             best.npmi, best.epoch, best.td, last.epoch, last.npmi, last.td
         ));
     }
-    out.push(format!(
-        "LDA at the same K: NPMI {:.3}, TD@25 {:.2}; random topics: NPMI {:.3} ± {:.3}.",
-        baselines.lda_npmi, baselines.lda_td, baselines.floor.mean, baselines.floor.std
-    ));
+    out.push(baselines.sentence());
     for (who, c) in &runs {
         out.push(match lost_after(c, GOAL) {
             None => format!(
