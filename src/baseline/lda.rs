@@ -23,7 +23,7 @@
 //! Memory: `lambda`, `exp(E[log beta])` and one statistics buffer per piece (K x V each), the
 //! documents' `gamma` (documents x K) and the corpus itself; no documents x vocabulary matrix.
 use super::numpy_rng::RandomState;
-use super::BaselineError;
+use super::{scoring, BaselineError};
 use crate::corpus::{Corpus, Vocab};
 use crate::eval::{Evaluation, Evaluator};
 use ndarray::Array2;
@@ -396,21 +396,8 @@ impl LdaModel {
 
     /// Each topic's `n` most probable words, most probable first (ties: lower word id first).
     pub fn top_words(&self, n: usize) -> Vec<Vec<String>> {
-        let (k, v) = (self.n_topics(), self.vocab.len());
-        (0..k)
-            .map(|t| {
-                let mut ids: Vec<usize> = (0..v).collect();
-                ids.sort_by(|&a, &b| {
-                    self.lambda[b * k + t]
-                        .total_cmp(&self.lambda[a * k + t])
-                        .then(a.cmp(&b))
-                });
-                ids.iter()
-                    .take(n)
-                    .map(|&w| self.vocab.word(w).to_string())
-                    .collect()
-            })
-            .collect()
+        let k = self.n_topics();
+        scoring::top_words_by(k, &self.vocab, n, |t, w| self.lambda[w * k + t])
     }
 
     /// The training documents' topic proportions, documents x K, rows summing to 1: the
@@ -452,20 +439,7 @@ impl LdaModel {
     /// Each document's most probable topic (argmax of [`LdaModel::transform`]; ties: the lower
     /// topic), for clustering scores.
     pub fn assign(&self, corpus: &Corpus) -> Result<Vec<u32>, BaselineError> {
-        let theta = self.transform(corpus)?;
-        Ok(theta
-            .rows()
-            .into_iter()
-            .map(|r| {
-                let mut best = 0;
-                for (t, &x) in r.iter().enumerate() {
-                    if x > r[best] {
-                        best = t;
-                    }
-                }
-                best as u32
-            })
-            .collect())
+        Ok(scoring::argmax_rows(&self.transform(corpus)?))
     }
 
     /// Scores the model as the crate scores its own: coherence, TD and TU of the top words, and
@@ -484,14 +458,8 @@ impl LdaModel {
     /// assert!(e.clustering.unwrap().purity > 0.9);
     /// ```
     pub fn evaluate(&self, evaluator: &Evaluator) -> Result<Evaluation, BaselineError> {
-        // Enough words for the evaluator's coherence (top 10) and TD (top 25) by default.
-        let words = self.top_words(100.min(self.vocab.len()));
-        let mut evaluation = evaluator.evaluate_topics(&words)?;
-        if let Some(test) = evaluator.test_corpus() {
-            let pred = self.assign(test)?;
-            evaluation.clustering = evaluator.score_clusters(&pred)?;
-        }
-        Ok(evaluation)
+        let words = self.top_words(scoring::scored_words(&self.vocab));
+        scoring::evaluate(evaluator, &words, |test| self.assign(test))
     }
 }
 
@@ -907,8 +875,7 @@ crate::simd::multiversion! {
 
 /// The digamma function psi(x) = d/dx ln Gamma(x), for x > 0 (recurrence up to 6, then the
 /// asymptotic series).
-#[cfg(test)]
-fn digamma(x: f64) -> f64 {
+pub(super) fn digamma(x: f64) -> f64 {
     let (mut y, mut c) = ([0f64], [0f64]);
     psi_parts(&[x], &mut y, &mut c);
     y[0].ln() + c[0]

@@ -1,12 +1,15 @@
-//! Baselines that give a model's scores a scale: latent Dirichlet allocation ([`Lda`]) and the
+//! Baselines that give a model's scores a scale: latent Dirichlet allocation fitted two ways
+//! ([`Lda`], variational; [`GibbsLda`], collapsed Gibbs), ProdLDA ([`ProdLda`]) and the
 //! random-topic floor ([`random_floor`]).
 //!
 //! A coherence number alone says little. [`Lda`] is the classical model every neural topic model
-//! is compared with, fitted by variational Bayes as scikit-learn and gensim do it; the floor is
-//! what topics of random words score. A model is worth reading when it clears the floor by a wide
-//! margin and comes near LDA.
+//! is compared with, fitted by variational Bayes as scikit-learn and gensim do it; [`GibbsLda`]
+//! samples the same model as tomotopy does, and usually finds more coherent topics; [`ProdLda`]
+//! is the neural baseline (TopMost's settings). The floor is what topics of random words score.
+//! A model is worth reading when it clears the floor by a wide margin and comes near the
+//! strongest of the others.
 //!
-//! Both are scored by the crate's [`Evaluator`](crate::eval::Evaluator), exactly like the
+//! All are scored by the crate's [`Evaluator`](crate::eval::Evaluator), exactly like the
 //! adversarial model: [`LdaModel::evaluate`] gives NPMI, C_V, TD and, with a labelled test
 //! corpus, purity and NMI of argmax theta.
 //!
@@ -21,11 +24,14 @@
 //! let floor = evaluator.npmi_floor(4).unwrap();
 //! assert!(lda.npmi.mean > floor.mean + 3.0 * floor.std);
 //! ```
+mod gibbs;
 mod lda;
 mod numpy_rng;
 mod prodlda;
+mod scoring;
 
 pub use crate::eval::{random_floor, Floor, FloorOptions, Measure};
+pub use gibbs::{GibbsConfig, GibbsLda, GibbsModel};
 pub use lda::{Lda, LdaConfig, LdaModel};
 pub use prodlda::{fit_to_folder, ProdLda, ProdLdaConfig, ProdLdaNet};
 

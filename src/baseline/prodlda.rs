@@ -25,7 +25,7 @@
 //! epoch one stream (seed, epoch) for the document order, the reparameterisation noise and the
 //! dropout masks. So a run resumed from a checkpoint continues exactly as an uninterrupted one,
 //! and the same seed gives the same run on the CPU.
-use super::BaselineError;
+use super::{scoring, BaselineError};
 use crate::corpus::{Corpus, SparseBatch, Vocab};
 use crate::eval::{Evaluation, Evaluator};
 use crate::model::{seeded_var_builder, trainable_vars, BatchNorm1d, Bow, Linear};
@@ -516,17 +516,9 @@ impl ProdLda {
         let Ok(beta) = self.topic_word() else {
             return Vec::new();
         };
-        beta.rows()
-            .into_iter()
-            .map(|row| {
-                let mut ids: Vec<usize> = (0..row.len()).collect();
-                ids.sort_by(|&a, &b| row[b].total_cmp(&row[a]).then(a.cmp(&b)));
-                ids.iter()
-                    .take(n)
-                    .map(|&w| self.vocab().word(w).to_string())
-                    .collect()
-            })
-            .collect()
+        scoring::top_words_by(beta.nrows(), self.vocab(), n, |t, w| {
+            f64::from(beta[(t, w)])
+        })
     }
 
     /// Topic proportions of documents (counts, the model's vocabulary), documents x K, rows
@@ -556,32 +548,14 @@ impl ProdLda {
     /// Each document's most probable topic (argmax of [`ProdLda::transform`]; ties: the lower
     /// topic), for clustering scores.
     pub fn assign(&self, corpus: &Corpus) -> Result<Vec<u32>, BaselineError> {
-        let theta = self.transform(corpus)?;
-        Ok(theta
-            .rows()
-            .into_iter()
-            .map(|r| {
-                let mut best = 0;
-                for (t, &x) in r.iter().enumerate() {
-                    if x > r[best] {
-                        best = t;
-                    }
-                }
-                best as u32
-            })
-            .collect())
+        Ok(scoring::argmax_rows(&self.transform(corpus)?))
     }
 
     /// Scores the model as the crate scores its own: coherence, TD and TU of the top words, and
     /// with the evaluator's labelled test documents, purity and NMI of [`ProdLda::assign`].
     pub fn evaluate(&self, evaluator: &Evaluator) -> Result<Evaluation, BaselineError> {
-        let words = self.top_words(100.min(self.vocab().len()));
-        let mut evaluation = evaluator.evaluate_topics(&words)?;
-        if let Some(test) = evaluator.test_corpus() {
-            let pred = self.assign(test)?;
-            evaluation.clustering = evaluator.score_clusters(&pred)?;
-        }
-        Ok(evaluation)
+        let words = self.top_words(scoring::scored_words(self.vocab()));
+        scoring::evaluate(evaluator, &words, |test| self.assign(test))
     }
 
     /// Writes a checkpoint to the folder `dir` (weights with the BatchNorm running statistics,

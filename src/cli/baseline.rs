@@ -1,7 +1,8 @@
 //! `gcatm baseline`: LDA fitted and scored like a trained model, and the random-topic floor.
 use anyhow::Context;
 use gcatm::baseline::{
-    fit_to_folder, Floor, FloorOptions, Lda, LdaConfig, Measure, ProdLda, ProdLdaConfig,
+    fit_to_folder, Floor, FloorOptions, GibbsConfig, GibbsLda, Lda, LdaConfig, Measure, ProdLda,
+    ProdLdaConfig,
 };
 use gcatm::corpus::{CorpusSource, LoadedCorpus as Loaded};
 use gcatm::eval::{Evaluation, Evaluator};
@@ -19,7 +20,8 @@ pub struct BaselineArgs {
 
 #[derive(clap::Subcommand)]
 enum BaselineCommand {
-    /// Fit LDA (variational Bayes) and write a run folder scored like `gcatm train`'s.
+    /// Fit LDA (variational Bayes, or collapsed Gibbs with --method gibbs) and write a run folder
+    /// scored like `gcatm train`'s.
     Lda(LdaArgs),
     /// Train ProdLDA (TopMost's settings by default) into a run folder like `gcatm train`'s.
     Prodlda(ProdLdaArgs),
@@ -55,16 +57,25 @@ struct LdaArgs {
     topics: usize,
     #[command(flatten)]
     corpus: CorpusArgs,
-    /// Passes over the corpus (default 50 batch, 10 online).
+    /// variational (scikit-learn's, the default) or gibbs (collapsed Gibbs, tomotopy's settings).
+    #[arg(long, value_enum, default_value_t = Method::Variational)]
+    method: Method,
+    /// Passes over the corpus (default 50 batch, 10 online, 1000 gibbs).
     #[arg(long)]
     iterations: Option<usize>,
     /// Online variational Bayes (an update per mini-batch) instead of batch.
     #[arg(long)]
     online: bool,
     /// Documents per online mini-batch.
-    #[arg(long, default_value_t = 128)]
-    batch_size: usize,
-    /// Document-topic prior (default 1/K).
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Gibbs: re-estimate alpha every N iterations (0: keep it fixed; tomotopy's 10).
+    #[arg(long)]
+    optim_interval: Option<usize>,
+    /// Gibbs: workers sampling side by side (default: the threads; the result depends on it).
+    #[arg(long)]
+    workers: Option<usize>,
+    /// Document-topic prior (default 1/K; Gibbs: every topic's start).
     #[arg(long)]
     alpha: Option<f64>,
     /// Topic-word prior (default 1/K).
@@ -79,6 +90,15 @@ struct LdaArgs {
     /// Print the summary as one JSON object.
     #[arg(long)]
     json: bool,
+}
+
+/// How `gcatm baseline lda` fits the model.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Method {
+    /// Variational Bayes, as scikit-learn.
+    Variational,
+    /// Collapsed Gibbs sampling, as tomotopy.
+    Gibbs,
 }
 
 /// Arguments of `gcatm baseline prodlda`.
@@ -176,11 +196,17 @@ struct LdaMetrics {
 }
 
 fn run_lda(args: LdaArgs) -> anyhow::Result<()> {
+    if args.method == Method::Gibbs {
+        return run_gibbs(args);
+    }
+    if args.optim_interval.is_some() || args.workers.is_some() {
+        anyhow::bail!("--optim-interval and --workers are settings of --method gibbs");
+    }
     let source = args.corpus.source();
     let config = LdaConfig {
         iterations: args.iterations,
         online: args.online,
-        batch_size: args.batch_size,
+        batch_size: args.batch_size.unwrap_or(128),
         alpha: args.alpha,
         eta: args.eta,
         seed: args.seed,
@@ -218,30 +244,113 @@ fn run_lda(args: LdaArgs) -> anyhow::Result<()> {
         })
         .context("fitting LDA")?;
     let fit_seconds = start.elapsed().as_secs_f64();
-    let evaluation = model.evaluate(&evaluator)?;
-    let floor = evaluator.npmi_floor(model.n_topics())?;
-    let recovered = loaded
-        .planted
-        .as_ref()
-        .map(|p| p.recovered(&model.top_words(10)));
+    let fitted = Fitted {
+        model: "lda",
+        config: serde_json::to_value(model.config())?,
+        topics: model.top_words(10),
+        evaluation: model.evaluate(&evaluator)?,
+        fit_seconds,
+        summary: serde_json::json!({
+            "online": model.config().online,
+            "iterations": model.config().iterations,
+        }),
+    };
+    finish_lda(&args, &source, &loaded, &evaluator, fitted)
+}
 
+fn run_gibbs(args: LdaArgs) -> anyhow::Result<()> {
+    if args.online || args.batch_size.is_some() {
+        anyhow::bail!("--online and --batch-size are settings of --method variational");
+    }
+    let source = args.corpus.source();
+    let mut config = GibbsConfig {
+        alpha: args.alpha,
+        eta: args.eta,
+        workers: args.workers,
+        seed: args.seed,
+        ..GibbsConfig::new(args.topics)
+    };
+    if let Some(n) = args.iterations {
+        config.iterations = n;
+    }
+    if let Some(n) = args.optim_interval {
+        config.optim_interval = n;
+    }
+    config
+        .validate()
+        .map_err(|e| anyhow::anyhow!("invalid settings: {e}"))?;
+    let loaded = source.load()?;
+    eprintln!("corpus: {}", loaded.description);
+    let evaluator = evaluator(&loaded)?;
+    eprintln!(
+        "LDA by collapsed Gibbs sampling, K = {}, {} iterations, {} worker(s)",
+        config.topics,
+        config.iterations,
+        config.workers.unwrap_or_else(rayon::current_num_threads)
+    );
+    let start = Instant::now();
+    let model = GibbsLda::from_config(config)
+        .fit_with_progress(&loaded.train, |done, total| {
+            if done % 100 == 0 || done == total {
+                eprintln!(
+                    "iteration {done}/{total} ({:.1} s)",
+                    start.elapsed().as_secs_f64()
+                );
+            }
+        })
+        .context("fitting Gibbs LDA")?;
+    let fit_seconds = start.elapsed().as_secs_f64();
+    let fitted = Fitted {
+        model: "lda-gibbs",
+        config: serde_json::to_value(model.config())?,
+        topics: model.top_words(10),
+        evaluation: model.evaluate(&evaluator)?,
+        fit_seconds,
+        summary: serde_json::json!({
+            "iterations": model.config().iterations,
+            "workers": model.config().workers,
+            "optim_interval": model.config().optim_interval,
+        }),
+    };
+    finish_lda(&args, &source, &loaded, &evaluator, fitted)
+}
+
+/// What either LDA fit hands to [`finish_lda`].
+struct Fitted {
+    /// `lda` or `lda-gibbs`, as `metrics.json` names it.
+    model: &'static str,
+    config: serde_json::Value,
+    topics: Vec<Vec<String>>,
+    evaluation: Evaluation,
+    fit_seconds: f64,
+    /// The method's own lines of the JSON summary.
+    summary: serde_json::Value,
+}
+
+/// Writes an LDA fit's run folder and prints its scores.
+fn finish_lda(
+    args: &LdaArgs,
+    source: &CorpusSource,
+    loaded: &Loaded,
+    evaluator: &Evaluator,
+    fitted: Fitted,
+) -> anyhow::Result<()> {
+    let k = fitted.topics.len();
+    let floor = evaluator.npmi_floor(k)?;
+    let recovered = loaded.planted.as_ref().map(|p| p.recovered(&fitted.topics));
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
-    write_json(&args.out.join("config.json"), model.config())?;
-    write_json(&args.out.join("corpus.json"), &source)?;
-    let topics: String = model
-        .top_words(10)
-        .iter()
-        .map(|t| t.join(" ") + "\n")
-        .collect();
+    write_json(&args.out.join("config.json"), &fitted.config)?;
+    write_json(&args.out.join("corpus.json"), source)?;
+    let topics: String = fitted.topics.iter().map(|t| t.join(" ") + "\n").collect();
     write_atomic(&args.out.join("topics.txt"), topics.as_bytes())?;
     let metrics = LdaMetrics {
-        model: "lda",
+        model: fitted.model,
         corpus: loaded.description.clone(),
-        fit_seconds,
+        fit_seconds: fitted.fit_seconds,
         threads: rayon::current_num_threads(),
         peak_rss_mb: super::common::peak_rss_mb(),
-        final_evaluation: evaluation,
+        final_evaluation: fitted.evaluation,
         floor,
         planted_recovered: recovered,
     };
@@ -250,12 +359,10 @@ fn run_lda(args: LdaArgs) -> anyhow::Result<()> {
     let e = &metrics.final_evaluation;
     let clustering = e.clustering.as_ref();
     if args.json {
-        let summary = serde_json::json!({
-            "model": "lda",
-            "topics": model.n_topics(),
-            "online": model.config().online,
-            "iterations": model.config().iterations,
-            "fit_seconds": fit_seconds,
+        let mut summary = serde_json::json!({
+            "model": fitted.model,
+            "topics": k,
+            "fit_seconds": fitted.fit_seconds,
             "threads": metrics.threads,
             "peak_rss_mb": metrics.peak_rss_mb,
             "npmi": e.npmi.mean,
@@ -268,9 +375,14 @@ fn run_lda(args: LdaArgs) -> anyhow::Result<()> {
             "planted_recovered": recovered,
             "out": args.out.display().to_string(),
         });
+        if let (Some(all), serde_json::Value::Object(own)) =
+            (summary.as_object_mut(), fitted.summary)
+        {
+            all.extend(own);
+        }
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
-        print_scores(e, &floor, fit_seconds);
+        print_scores(e, &floor, fitted.fit_seconds);
         if let (Some(r), Some(p)) = (recovered, &loaded.planted) {
             println!("planted topics recovered: {r} of {}", p.topics.len());
         }

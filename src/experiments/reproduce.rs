@@ -147,8 +147,8 @@ impl Data {
     }
 }
 
-/// What an entry's results stand beside: random topics and LDA at the same K, on the same corpus
-/// and evaluator ([`Data::baselines`]).
+/// What an entry's results stand beside: random topics, variational LDA, Gibbs LDA and ProdLDA at
+/// the same K, on the same corpus and evaluator ([`Data::baselines`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Baselines {
     /// Number of topics K.
@@ -166,6 +166,11 @@ pub struct Baselines {
     /// 0) on the training documents; `None` in baselines kept before it was computed.
     #[serde(default)]
     pub prodlda: Option<BaselineScore>,
+    /// LDA by collapsed Gibbs sampling at tomotopy's settings ([`crate::baseline::GibbsConfig::new`]:
+    /// 1,000 iterations, alpha re-estimated every 10; seed 0, [`GIBBS_WORKERS`] workers) on the
+    /// training documents; `None` in baselines kept before it was computed.
+    #[serde(default)]
+    pub gibbs: Option<BaselineScore>,
 }
 
 /// One baseline model's scores at a K: what it is, its NPMI (top 10) and TD@25, and its fit time.
@@ -182,7 +187,8 @@ pub struct BaselineScore {
 }
 
 impl Baselines {
-    /// Every model baseline at this K, variational LDA first: what tables list and charts draw
+    /// Every model baseline at this K, variational LDA first, then Gibbs LDA and ProdLDA where
+    /// computed: what tables list and charts draw
     /// as lines beside the random floor.
     ///
     /// ```
@@ -193,9 +199,10 @@ impl Baselines {
     ///     floor: Floor { mean: 0.055, std: 0.01, options: FloorOptions::new(20) },
     ///     lda_npmi: 0.20, lda_td: 0.67, lda_seconds: 16.0,
     ///     prodlda: Some(BaselineScore { name: "ProdLDA".into(), npmi: 0.26, td: 0.74, seconds: 100.0 }),
+    ///     gibbs: Some(BaselineScore { name: "Gibbs LDA".into(), npmi: 0.24, td: 0.70, seconds: 25.0 }),
     /// };
     /// let names: Vec<_> = b.models().iter().map(|m| m.name.clone()).collect();
-    /// assert_eq!(names[1], "ProdLDA");
+    /// assert_eq!(names[1..], ["Gibbs LDA", "ProdLDA"]);
     /// assert_eq!(b.strongest(|m| m.npmi).unwrap().name, "ProdLDA");
     /// ```
     pub fn models(&self) -> Vec<BaselineScore> {
@@ -205,6 +212,7 @@ impl Baselines {
             td: self.lda_td,
             seconds: self.lda_seconds,
         }];
+        out.extend(self.gibbs.clone());
         out.extend(self.prodlda.clone());
         out
     }
@@ -237,10 +245,16 @@ impl Baselines {
 pub const LDA_NAME: &str = "LDA (variational)";
 /// How tables and charts name the ProdLDA baseline.
 pub const PRODLDA_NAME: &str = "ProdLDA (TopMost's settings)";
+/// How tables and charts name the collapsed Gibbs LDA baseline.
+pub const GIBBS_NAME: &str = "LDA (Gibbs, tomotopy's settings)";
+/// Workers of the Gibbs LDA baseline: fixed, so that its numbers do not depend on the machine.
+pub const GIBBS_WORKERS: usize = 2;
 
 impl Data {
-    /// The random-topic floor and LDA for `topics` topics, scored by `evaluator` (seconds for
-    /// the smoke corpus, up to about a minute at K = 100 on 20ng-1883).
+    /// The random-topic floor, variational LDA (seed 0), Gibbs LDA and ProdLDA (both at the
+    /// settings of the tools researchers use, seed 0) for `topics` topics, scored by `evaluator`
+    /// (seconds for the smoke corpus; about five minutes at K = 100 on 20ng-1883, mostly
+    /// ProdLDA's).
     ///
     /// ```
     /// use gcatm::experiments::Budget;
@@ -258,22 +272,53 @@ impl Data {
         let lda = crate::baseline::Lda::new(topics).seed(0).fit(&self.train)?;
         let lda_seconds = start.elapsed().as_secs_f64();
         let e = lda.evaluate(evaluator)?;
-        let config = crate::baseline::ProdLdaConfig::new(topics);
-        let mut prodlda = crate::baseline::ProdLda::new(config, &self.train)?;
-        prodlda.fit(PRODLDA_EPOCHS, |_| {})?;
-        let p = prodlda.evaluate(evaluator)?;
         Ok(Baselines {
             topics,
             floor,
             lda_npmi: e.npmi.mean,
             lda_td: e.td,
             lda_seconds,
-            prodlda: Some(BaselineScore {
-                name: PRODLDA_NAME.into(),
-                npmi: p.npmi.mean,
-                td: p.td,
-                seconds: prodlda.fit_seconds(),
-            }),
+            prodlda: Some(self.prodlda_baseline(evaluator, topics)?),
+            gibbs: Some(self.gibbs_baseline(evaluator, topics)?),
+        })
+    }
+
+    /// ProdLDA's line of [`Data::baselines`].
+    fn prodlda_baseline(
+        &self,
+        evaluator: &Evaluator,
+        topics: usize,
+    ) -> Result<BaselineScore, ReproduceError> {
+        let config = crate::baseline::ProdLdaConfig::new(topics);
+        let mut prodlda = crate::baseline::ProdLda::new(config, &self.train)?;
+        prodlda.fit(PRODLDA_EPOCHS, |_| {})?;
+        let p = prodlda.evaluate(evaluator)?;
+        Ok(BaselineScore {
+            name: PRODLDA_NAME.into(),
+            npmi: p.npmi.mean,
+            td: p.td,
+            seconds: prodlda.fit_seconds(),
+        })
+    }
+
+    /// Gibbs LDA's line of [`Data::baselines`].
+    fn gibbs_baseline(
+        &self,
+        evaluator: &Evaluator,
+        topics: usize,
+    ) -> Result<BaselineScore, ReproduceError> {
+        let start = Instant::now();
+        let gibbs = crate::baseline::GibbsLda::new(topics)
+            .workers(GIBBS_WORKERS)
+            .seed(0)
+            .fit(&self.train)?;
+        let seconds = start.elapsed().as_secs_f64();
+        let g = gibbs.evaluate(evaluator)?;
+        Ok(BaselineScore {
+            name: GIBBS_NAME.into(),
+            npmi: g.npmi.mean,
+            td: g.td,
+            seconds,
         })
     }
 }
@@ -353,13 +398,20 @@ impl Data {
         dir: &Path,
     ) -> Result<Baselines, ReproduceError> {
         let path = baselines_file(dir, topics);
-        // Baselines kept before ProdLDA was one of them are computed again.
-        if let Ok(b) = read_baselines(dir, topics, &self.description) {
-            if b.prodlda.is_some() {
-                return Ok(b);
+        // Baselines kept before ProdLDA or Gibbs LDA was one of them get the missing ones.
+        let baselines = match read_baselines(dir, topics, &self.description) {
+            Ok(b) if b.prodlda.is_some() && b.gibbs.is_some() => return Ok(b),
+            Ok(mut b) => {
+                if b.prodlda.is_none() {
+                    b.prodlda = Some(self.prodlda_baseline(evaluator, topics)?);
+                }
+                if b.gibbs.is_none() {
+                    b.gibbs = Some(self.gibbs_baseline(evaluator, topics)?);
+                }
+                b
             }
-        }
-        let baselines = self.baselines(evaluator, topics)?;
+            Err(_) => self.baselines(evaluator, topics)?,
+        };
         std::fs::create_dir_all(dir).map_err(|e| ReproduceError::file(dir, e))?;
         let cached = CachedBaselines {
             corpus: self.description.clone(),
@@ -387,7 +439,7 @@ impl Data {
 /// let b = Baselines {
 ///     topics: 20,
 ///     floor: Floor { mean: 0.055, std: 0.01, options: FloorOptions::new(20) },
-///     lda_npmi: 0.20, lda_td: 0.65, lda_seconds: 30.0, prodlda: None,
+///     lda_npmi: 0.20, lda_td: 0.65, lda_seconds: 30.0, prodlda: None, gibbs: None,
 /// };
 /// let text = reading(&history, &b).join("\n");
 /// assert!(text.contains("best NPMI 0.120 at epoch 20 of 30"));
@@ -428,10 +480,10 @@ pub fn reading(history: &History, baselines: &Baselines) -> Vec<String> {
             baselines.lda_npmi, baselines.lda_td
         )
     });
-    if let Some(p) = &baselines.prodlda {
+    for m in baselines.models().iter().skip(1) {
         out.push(format!(
             "{} scores NPMI {:.3}, TD@25 {:.2} at the same K ({:.0} s of fitting).",
-            p.name, p.npmi, p.td, p.seconds
+            m.name, m.npmi, m.td, m.seconds
         ));
     }
     out.push(if last_epoch == best_epoch {
@@ -482,7 +534,7 @@ pub fn reading(history: &History, baselines: &Baselines) -> Vec<String> {
 /// let b = Baselines {
 ///     topics: 20,
 ///     floor: Floor { mean: 0.055, std: 0.01, options: FloorOptions::new(20) },
-///     lda_npmi: 0.20, lda_td: 0.65, lda_seconds: 30.0, prodlda: None,
+///     lda_npmi: 0.20, lda_td: 0.65, lda_seconds: 30.0, prodlda: None, gibbs: None,
 /// };
 /// let text = late_phase_reading(&long, None, &b).join("\n");
 /// assert!(text.contains("fell from 0.60 (epoch 0) to its lowest, 0.45, at epoch 200"));

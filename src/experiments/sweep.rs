@@ -833,7 +833,7 @@ pub fn table(rows: &[SweepRow], baselines: &[Baselines]) -> String {
 /// let b = Baselines {
 ///     topics: 20,
 ///     floor: Floor { mean: 0.055, std: 0.01, options: FloorOptions::new(20) },
-///     lda_npmi: 0.20, lda_td: 0.67, lda_seconds: 30.0, prodlda: None,
+///     lda_npmi: 0.20, lda_td: 0.67, lda_seconds: 30.0, prodlda: None, gibbs: None,
 /// };
 /// let text = recipe_reading(&log, &ours, "ttur", &b).join("\n");
 /// assert!(text.contains("ttur: best NPMI 0.210 at epoch 10 (TD@25 0.65 there)"));
