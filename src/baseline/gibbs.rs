@@ -454,6 +454,8 @@ struct State {
     len: Vec<u16>,
     /// Each word's tokens.
     freq: Vec<u64>,
+    /// `(document length, how many documents)`: the denominator of alpha's fixed point.
+    len_hist: Vec<(u64, u64)>,
     /// Where word range `p` starts (`P + 1` entries).
     word_cuts: Vec<usize>,
     /// Where document block `b` starts (`P + 1` entries).
@@ -515,6 +517,7 @@ impl State {
             lists,
             len,
             freq,
+            len_hist: histogram(doc_lens.iter().copied()),
             word_cuts: vec![0; workers + 1],
             doc_cuts,
             token_cuts: Vec::new(),
@@ -622,13 +625,7 @@ impl State {
     fn optimize_alpha(&mut self) {
         let k = self.k;
         let n_docs = self.tokens.n_docs();
-        let lens: Vec<u64> = self
-            .tokens
-            .starts
-            .windows(2)
-            .map(|s| (s[1] - s[0]) as u64)
-            .collect();
-        let len_hist = histogram(lens.iter().copied());
+        let len_hist = &self.len_hist;
         let topic_hists: Vec<Vec<(u64, u64)>> = (0..k)
             .into_par_iter()
             .map(|t| histogram((0..n_docs).map(|d| u64::from(self.ndk[d * k + t]))))
@@ -641,7 +638,7 @@ impl State {
                 .sum()
         };
         for _ in 0..ALPHA_ROUNDS {
-            let denom = diff_sum(&len_hist, self.alpha.iter().sum());
+            let denom = diff_sum(len_hist, self.alpha.iter().sum());
             for (t, a) in self.alpha.iter_mut().enumerate() {
                 let nom = diff_sum(&topic_hists[t], *a);
                 *a = (nom / denom * *a).max(MIN_ALPHA);
