@@ -205,5 +205,20 @@ fn shipped_sweeps_are_complete() {
                 assert!(t.contains(&line), "{dir}: no `{line}` in\n{t}");
             }
         }
+        // The table carries the four baselines of every K: the floor and the three models.
+        for b in &baselines {
+            assert_eq!(b.models().len(), 3, "{dir}: K = {}", b.topics);
+            let line = t
+                .lines()
+                .find(|l| l.starts_with(&format!("K = {}: random 10-word topics", b.topics)))
+                .unwrap_or_else(|| panic!("{dir}: no baselines line for K = {} in\n{t}", b.topics));
+            for name in [
+                gcatm::experiments::reproduce::LDA_NAME,
+                gcatm::experiments::reproduce::GIBBS_NAME,
+                gcatm::experiments::reproduce::PRODLDA_NAME,
+            ] {
+                assert!(line.contains(name), "{dir}: {name} missing from {line}");
+            }
+        }
     }
 }

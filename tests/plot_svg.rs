@@ -253,30 +253,42 @@ fn coherence_beside_its_baselines_keeps_the_legend_off_the_data() {
         "NPMI",
         &[("entry 6 (K = 20)", npmi.clone())],
         Some((0.055, 0.010)),
-        Some(("LDA, K = 20", 0.2036)),
+        &[
+            ("LDA, K = 20".to_string(), 0.2036),
+            ("ProdLDA, K = 20".to_string(), 0.2561),
+        ],
     )
     .unwrap();
     let svg = fig.svg();
     assert_svg_root(svg, 800, 480);
-    // The range holds 0, the data, the band and the baseline, on 0.05 steps, with headroom.
-    assert_eq!(fig.chart().y_range, Some((0.0, 0.25)));
+    // The range holds 0, the data, the band and the baselines, on 0.05 steps, with headroom.
+    assert_eq!(fig.chart().y_range, Some((0.0, 0.3)));
+    // Each baseline in a dash pattern of its own.
+    let patterns: Vec<usize> = fig.chart().references.iter().map(|r| r.pattern).collect();
+    assert_eq!(patterns, [0, 1]);
     let t = texts(svg);
     assert!(t
         .iter()
         .any(|s| s == "random 10-word topics (mean ± sd: 0.055 ± 0.010)"));
     assert!(t.iter().any(|s| s == "LDA, K = 20: 0.204"));
+    assert!(t.iter().any(|s| s == "ProdLDA, K = 20: 0.256"));
     assert!(t
         .iter()
         .any(|s| s.starts_with("entry 6 (K = 20) (max 0.1300 at 5000)")));
     // Every legend entry sits under the x axis's name, outside the plot.
     let axis = text_y(svg, "epoch");
-    for entry in ["random 10-word", "LDA, K = 20", "entry 6 (K = 20)"] {
+    for entry in [
+        "random 10-word",
+        "LDA, K = 20",
+        "ProdLDA",
+        "entry 6 (K = 20)",
+    ] {
         assert!(text_y(svg, entry) > axis, "{entry} is not below the plot");
     }
     // The band is one filled rectangle in the band's grey; the baseline a dashed line.
     assert!(svg.contains("fill=\"#8C8C8C\"") || svg.contains("fill=\"#8c8c8c\""));
     // Without baselines the range still starts at 0 and fits the data.
-    let bare = plot::coherence_vs_baselines("t", "NPMI", &[("a", npmi)], None, None).unwrap();
+    let bare = plot::coherence_vs_baselines("t", "NPMI", &[("a", npmi)], None, &[]).unwrap();
     assert_eq!(bare.chart().y_range, Some((0.0, 0.15)));
     if let Ok(dir) = std::env::var("GCATM_SAVE_CHARTS") {
         fig.save_png(std::path::Path::new(&dir).join("baselines.png"))

@@ -21,11 +21,31 @@ fn text(out: &Output) -> (String, String) {
 }
 
 /// The README's main command (shortened to one epoch): real data, the entry's settings, and an
-/// ending that puts NPMI and TD beside the random floor for that K.
+/// ending that puts NPMI and TD beside the random floor and the three model baselines for that K.
+/// The baselines are read from a kept file beside the run folder (the K = 50 baselines shipped
+/// with the notebooks' sweep, fitted on the same 20ng-1883 by the same code), so that the test
+/// does not fit ProdLDA; the planted test below fits them.
 #[test]
-fn main_command_trains_an_entry_on_shipped_20ng_and_reports_the_floor() {
+fn main_command_trains_an_entry_on_shipped_20ng_and_reports_the_baselines() {
     let tmp = tempfile::tempdir().unwrap();
     let out_dir = tmp.path().join("first");
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/data");
+    let shipped: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/notebooks/sweeps/20ng-entry11/baselines-k50.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let mut kept = shipped.clone();
+    kept["corpus"] =
+        format!("20ng-1883 from {data} (11314 train, 7532 test documents, V = 1883)").into();
+    std::fs::write(
+        tmp.path().join("baselines-k50.json"),
+        serde_json::to_vec(&kept).unwrap(),
+    )
+    .unwrap();
     let out = gcatm(
         &[
             "train",
@@ -36,7 +56,7 @@ fn main_command_trains_an_entry_on_shipped_20ng_and_reports_the_floor() {
             "--out",
             out_dir.to_str().unwrap(),
         ],
-        &[],
+        &[("GCATM_DATA", data)],
     );
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
@@ -59,6 +79,36 @@ fn main_command_trains_an_entry_on_shipped_20ng_and_reports_the_floor() {
     assert!(line.contains("random-topic floor"), "{line}");
     assert!(line.contains("K = 50, 20 draws"), "{line}");
     assert!(line.contains("TD@25"), "{line}");
+    // Then the three model baselines, read back (not fitted: no notice) with their numbers.
+    assert!(!stderr.contains("fitting the baselines"), "{stderr}");
+    let b = &shipped["baselines"];
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("baseline "))
+        .collect();
+    let expected = [
+        ("LDA (variational)", &b["lda_npmi"], &b["lda_td"]),
+        (
+            "LDA (Gibbs, tomotopy's settings)",
+            &b["gibbs"]["npmi"],
+            &b["gibbs"]["td"],
+        ),
+        (
+            "ProdLDA (TopMost's settings)",
+            &b["prodlda"]["npmi"],
+            &b["prodlda"]["td"],
+        ),
+    ];
+    assert_eq!(lines.len(), 3, "{stderr}");
+    for (line, (name, npmi, td)) in lines.iter().zip(expected) {
+        let (npmi, td) = (npmi.as_f64().unwrap(), td.as_f64().unwrap());
+        assert!(
+            line.starts_with(&format!(
+                "baseline {name}, K = 50: NPMI {npmi:.3}, TD@25 {td:.3}"
+            )),
+            "{line}"
+        );
+    }
     let config: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out_dir.join("config.json")).unwrap()).unwrap();
     assert_eq!(config["topics"], 50);
@@ -94,6 +144,22 @@ fn planted_fallback_defaults_k_and_reports_recovered_topics() {
         "{line}"
     );
     assert!(n <= 10);
+    // The three model baselines for K = 10, fitted on the planted documents and kept beside the
+    // run folder, each above the floor.
+    assert!(
+        stderr.contains("fitting the baselines for K = 10"),
+        "{stderr}"
+    );
+    assert!(tmp.path().join("baselines-k10.json").exists());
+    let baselines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("baseline "))
+        .collect();
+    assert_eq!(baselines.len(), 3, "{stderr}");
+    for l in baselines {
+        let npmi: f64 = l.split("NPMI ").nth(1).unwrap()[..5].parse().unwrap();
+        assert!(npmi > 0.2, "{l}");
+    }
 }
 
 /// A corrupt corpus file: one error naming the file, and no backtrace even when the user has

@@ -356,38 +356,69 @@ fn finish_lda(
     };
     write_json(&args.out.join("metrics.json"), &metrics)?;
 
-    let e = &metrics.final_evaluation;
+    report(
+        Report {
+            model: fitted.model,
+            fit_seconds: fitted.fit_seconds,
+            evaluation: &metrics.final_evaluation,
+            floor: &floor,
+            recovered,
+            loaded,
+            out: &args.out,
+            extra: fitted.summary,
+        },
+        args.json,
+    )
+}
+
+/// What every baseline prints at the end of its fit.
+struct Report<'a> {
+    /// `lda`, `lda-gibbs` or `prodlda`.
+    model: &'a str,
+    fit_seconds: f64,
+    evaluation: &'a Evaluation,
+    floor: &'a Floor,
+    /// Planted topics recovered, on the planted corpus.
+    recovered: Option<usize>,
+    loaded: &'a Loaded,
+    out: &'a std::path::Path,
+    /// The model's own lines of the JSON summary (an object).
+    extra: serde_json::Value,
+}
+
+/// Prints a baseline's scores: one JSON object (`--json`), or the topics with their NPMI and the
+/// summary line; then where the run folder is.
+fn report(r: Report<'_>, json: bool) -> anyhow::Result<()> {
+    let e = r.evaluation;
     let clustering = e.clustering.as_ref();
-    if args.json {
+    if json {
         let mut summary = serde_json::json!({
-            "model": fitted.model,
-            "topics": k,
-            "fit_seconds": fitted.fit_seconds,
-            "threads": metrics.threads,
-            "peak_rss_mb": metrics.peak_rss_mb,
+            "model": r.model,
+            "topics": e.topics.len(),
+            "fit_seconds": r.fit_seconds,
+            "threads": rayon::current_num_threads(),
+            "peak_rss_mb": super::common::peak_rss_mb(),
             "npmi": e.npmi.mean,
             "td": e.td,
             "tu": e.tu,
             "purity": clustering.map(|c| c.purity),
             "nmi": clustering.map(|c| c.nmi),
-            "floor_npmi_mean": floor.mean,
-            "floor_npmi_std": floor.std,
-            "planted_recovered": recovered,
-            "out": args.out.display().to_string(),
+            "floor_npmi_mean": r.floor.mean,
+            "floor_npmi_std": r.floor.std,
+            "planted_recovered": r.recovered,
+            "out": r.out.display().to_string(),
         });
-        if let (Some(all), serde_json::Value::Object(own)) =
-            (summary.as_object_mut(), fitted.summary)
-        {
+        if let (Some(all), serde_json::Value::Object(own)) = (summary.as_object_mut(), r.extra) {
             all.extend(own);
         }
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
-        print_scores(e, &floor, fitted.fit_seconds);
-        if let (Some(r), Some(p)) = (recovered, &loaded.planted) {
-            println!("planted topics recovered: {r} of {}", p.topics.len());
+        print_scores(e, r.floor, r.fit_seconds);
+        if let (Some(n), Some(p)) = (r.recovered, &r.loaded.planted) {
+            println!("planted topics recovered: {n} of {}", p.topics.len());
         }
     }
-    eprintln!("run folder: {}", args.out.display());
+    eprintln!("run folder: {}", r.out.display());
     Ok(())
 }
 
@@ -466,34 +497,19 @@ fn run_prodlda(args: ProdLdaArgs) -> anyhow::Result<()> {
         .planted
         .as_ref()
         .map(|p| p.recovered(&model.top_words(10)));
-    let clustering = e.clustering.as_ref();
-    if args.json {
-        let summary = serde_json::json!({
-            "model": "prodlda",
-            "topics": model.n_topics(),
-            "epochs": model.epoch(),
-            "fit_seconds": fit_seconds,
-            "threads": rayon::current_num_threads(),
-            "peak_rss_mb": super::common::peak_rss_mb(),
-            "npmi": e.npmi.mean,
-            "td": e.td,
-            "tu": e.tu,
-            "purity": clustering.map(|c| c.purity),
-            "nmi": clustering.map(|c| c.nmi),
-            "floor_npmi_mean": floor.mean,
-            "floor_npmi_std": floor.std,
-            "planted_recovered": recovered,
-            "out": out.display().to_string(),
-        });
-        println!("{}", serde_json::to_string_pretty(&summary)?);
-    } else {
-        print_scores(e, &floor, fit_seconds);
-        if let (Some(r), Some(p)) = (recovered, &loaded.planted) {
-            println!("planted topics recovered: {r} of {}", p.topics.len());
-        }
-    }
-    eprintln!("run folder: {}", out.display());
-    Ok(())
+    report(
+        Report {
+            model: "prodlda",
+            fit_seconds,
+            evaluation: e,
+            floor: &floor,
+            recovered,
+            loaded: &loaded,
+            out: &out,
+            extra: serde_json::json!({ "epochs": model.epoch() }),
+        },
+        args.json,
+    )
 }
 
 /// The per-topic lines and the summary line every baseline prints.

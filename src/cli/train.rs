@@ -197,6 +197,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let summary = train_with_progress(&mut trainer, epochs, &folder, &evaluator)?;
     println!("{}", serde_json::to_string_pretty(&summary_line(&summary))?);
     report(&trainer, &summary, &evaluator, &loaded)?;
+    report_baselines(trainer.config().topics, &evaluator, &loaded, &out)?;
     match folder.disk_use() {
         Ok(used) => eprintln!("run folder: {}, {used}", out.display()),
         Err(_) => eprintln!("run folder: {}", out.display()),
@@ -241,6 +242,46 @@ fn report(
              topic's top 10 words)",
             p.recovered(&words),
             p.topics.len()
+        );
+    }
+    Ok(())
+}
+
+/// The model baselines for this K beside the run (variational LDA, Gibbs LDA at tomotopy's
+/// settings, ProdLDA at TopMost's; seed 0), fitted on the same training documents and scored by
+/// the same evaluator. They are kept beside the run folder (`<out>/../baselines-k<K>.json`, the
+/// layout of the notebooks' and sweeps' folders), so that the next run there reads them instead
+/// of fitting them again.
+fn report_baselines(
+    k: usize,
+    evaluator: &Evaluator,
+    loaded: &Loaded,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    let dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let file = gcatm::experiments::reproduce::baselines_file(&dir, k);
+    if !file.exists() {
+        eprintln!(
+            "fitting the baselines for K = {k} (variational LDA, Gibbs LDA, ProdLDA; minutes on \
+             20ng-1883, once: kept in {})",
+            file.display()
+        );
+    }
+    let b = gcatm::experiments::reproduce::Baselines::cached(
+        &loaded.train,
+        &loaded.description,
+        evaluator,
+        k,
+        &dir,
+    )
+    .with_context(|| format!("the baselines kept in {}", file.display()))?;
+    for m in b.models() {
+        eprintln!(
+            "baseline {}, K = {k}: NPMI {:.3}, TD@25 {:.3} ({:.0} s to fit)",
+            m.name, m.npmi, m.td, m.seconds
         );
     }
     Ok(())

@@ -217,6 +217,27 @@ impl Baselines {
         out
     }
 
+    /// Every model baseline's name (with K) and `value` of its scores, in [`Baselines::models`]'
+    /// order: the dashed lines of [`crate::plot::coherence_vs_baselines`] (`|m| m.npmi`) and
+    /// [`crate::plot::npmi_and_td`] (`|m| (m.npmi, m.td)`).
+    ///
+    /// ```
+    /// use gcatm::experiments::reproduce::Baselines;
+    /// use gcatm::eval::{Floor, FloorOptions};
+    /// let b = Baselines {
+    ///     topics: 20,
+    ///     floor: Floor { mean: 0.055, std: 0.01, options: FloorOptions::new(20) },
+    ///     lda_npmi: 0.20, lda_td: 0.67, lda_seconds: 16.0, prodlda: None, gibbs: None,
+    /// };
+    /// assert_eq!(b.lines(|m| m.npmi), [("LDA (variational), K = 20".to_string(), 0.20)]);
+    /// ```
+    pub fn lines<T>(&self, value: impl Fn(&BaselineScore) -> T) -> Vec<(String, T)> {
+        self.models()
+            .iter()
+            .map(|m| (format!("{}, K = {}", m.name, self.topics), value(m)))
+            .collect()
+    }
+
     /// The model baseline with the highest value of `measure` (e.g. `|m| m.npmi`).
     pub fn strongest(&self, measure: impl Fn(&BaselineScore) -> f64) -> Option<BaselineScore> {
         self.models()
@@ -252,9 +273,8 @@ pub const GIBBS_WORKERS: usize = 2;
 
 impl Data {
     /// The random-topic floor, variational LDA (seed 0), Gibbs LDA and ProdLDA (both at the
-    /// settings of the tools researchers use, seed 0) for `topics` topics, scored by `evaluator`
-    /// (seconds for the smoke corpus; about five minutes at K = 100 on 20ng-1883, mostly
-    /// ProdLDA's).
+    /// settings of the tools researchers use, seed 0) for `topics` topics on this corpus's
+    /// training documents: [`Baselines::fit`].
     ///
     /// ```
     /// use gcatm::experiments::Budget;
@@ -267,9 +287,34 @@ impl Data {
         evaluator: &Evaluator,
         topics: usize,
     ) -> Result<Baselines, ReproduceError> {
+        Baselines::fit(&self.train, evaluator, topics)
+    }
+}
+
+impl Baselines {
+    /// The random-topic floor, variational LDA (seed 0), Gibbs LDA and ProdLDA (both at the
+    /// settings of the tools researchers use, seed 0) for `topics` topics, fitted on `train` and
+    /// scored by `evaluator` (seconds for the smoke corpus; about five minutes at K = 100 on
+    /// 20ng-1883, mostly ProdLDA's).
+    ///
+    /// ```
+    /// use gcatm::experiments::reproduce::Baselines;
+    /// use gcatm::corpus::PlantedCorpus;
+    /// use gcatm::eval::Evaluator;
+    /// let planted = PlantedCorpus::builder().topics(5).docs(300).seed(0).build();
+    /// let evaluator = Evaluator::new(&planted.corpus, None).unwrap();
+    /// let b = Baselines::fit(&planted.corpus, &evaluator, 5).unwrap();
+    /// assert_eq!(b.models().len(), 3);
+    /// assert!(b.models().iter().all(|m| m.npmi > b.floor.mean + 3.0 * b.floor.std));
+    /// ```
+    pub fn fit(
+        train: &Corpus,
+        evaluator: &Evaluator,
+        topics: usize,
+    ) -> Result<Baselines, ReproduceError> {
         let floor = evaluator.npmi_floor(topics)?;
         let start = Instant::now();
-        let lda = crate::baseline::Lda::new(topics).seed(0).fit(&self.train)?;
+        let lda = crate::baseline::Lda::new(topics).seed(0).fit(train)?;
         let lda_seconds = start.elapsed().as_secs_f64();
         let e = lda.evaluate(evaluator)?;
         Ok(Baselines {
@@ -278,60 +323,110 @@ impl Data {
             lda_npmi: e.npmi.mean,
             lda_td: e.td,
             lda_seconds,
-            prodlda: Some(self.prodlda_baseline(evaluator, topics)?),
-            gibbs: Some(self.gibbs_baseline(evaluator, topics)?),
+            prodlda: Some(prodlda_baseline(train, evaluator, topics)?),
+            gibbs: Some(gibbs_baseline(train, evaluator, topics)?),
         })
     }
 
-    /// ProdLDA's line of [`Data::baselines`].
-    fn prodlda_baseline(
-        &self,
+    /// [`Baselines::fit`], kept in [`baselines_file`]`(dir, topics)` with `corpus` (one line
+    /// naming the documents, e.g. [`Data::description`]): read back when the file holds them for
+    /// this corpus and K (a fit takes minutes on 20ng-1883, and a notebook re-executed, the
+    /// summary or the next run needs the same numbers again), else computed and written (a
+    /// temporary file renamed into place). A file kept before Gibbs LDA or ProdLDA was a baseline
+    /// gets only the missing ones. Every fit is seeded, so the file holds what a new fit would
+    /// give with the same code; delete it to fit again.
+    ///
+    /// ```
+    /// use gcatm::experiments::reproduce::{baselines_file, Baselines};
+    /// use gcatm::corpus::PlantedCorpus;
+    /// use gcatm::eval::Evaluator;
+    /// let dir = std::env::temp_dir().join(format!("gcatm-doc-cached-{}", std::process::id()));
+    /// let planted = PlantedCorpus::builder().topics(5).docs(300).seed(0).build();
+    /// let evaluator = Evaluator::new(&planted.corpus, None).unwrap();
+    /// let first = Baselines::cached(&planted.corpus, "planted", &evaluator, 5, &dir).unwrap();
+    /// assert!(baselines_file(&dir, 5).exists());
+    /// assert_eq!(Baselines::cached(&planted.corpus, "planted", &evaluator, 5, &dir).unwrap(), first);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    pub fn cached(
+        train: &Corpus,
+        corpus: &str,
         evaluator: &Evaluator,
         topics: usize,
-    ) -> Result<BaselineScore, ReproduceError> {
-        let config = crate::baseline::ProdLdaConfig::new(topics);
-        let mut prodlda = crate::baseline::ProdLda::new(config, &self.train)?;
-        prodlda.fit(PRODLDA_EPOCHS, |_| {})?;
-        let p = prodlda.evaluate(evaluator)?;
-        Ok(BaselineScore {
-            name: PRODLDA_NAME.into(),
-            npmi: p.npmi.mean,
-            td: p.td,
-            seconds: prodlda.fit_seconds(),
-        })
-    }
-
-    /// Gibbs LDA's line of [`Data::baselines`].
-    fn gibbs_baseline(
-        &self,
-        evaluator: &Evaluator,
-        topics: usize,
-    ) -> Result<BaselineScore, ReproduceError> {
-        let start = Instant::now();
-        let gibbs = crate::baseline::GibbsLda::new(topics)
-            .workers(GIBBS_WORKERS)
-            .seed(0)
-            .fit(&self.train)?;
-        let seconds = start.elapsed().as_secs_f64();
-        let g = gibbs.evaluate(evaluator)?;
-        Ok(BaselineScore {
-            name: GIBBS_NAME.into(),
-            npmi: g.npmi.mean,
-            td: g.td,
-            seconds,
-        })
+        dir: &Path,
+    ) -> Result<Baselines, ReproduceError> {
+        let path = baselines_file(dir, topics);
+        let baselines = match read_baselines(dir, topics, corpus) {
+            Ok(b) if b.prodlda.is_some() && b.gibbs.is_some() => return Ok(b),
+            Ok(mut b) => {
+                if b.prodlda.is_none() {
+                    b.prodlda = Some(prodlda_baseline(train, evaluator, topics)?);
+                }
+                if b.gibbs.is_none() {
+                    b.gibbs = Some(gibbs_baseline(train, evaluator, topics)?);
+                }
+                b
+            }
+            Err(_) => Baselines::fit(train, evaluator, topics)?,
+        };
+        std::fs::create_dir_all(dir).map_err(|e| ReproduceError::file(dir, e))?;
+        let cached = CachedBaselines {
+            corpus: corpus.to_string(),
+            baselines,
+        };
+        write_json(&path, &cached)?;
+        Ok(cached.baselines)
     }
 }
 
-/// ProdLDA's epochs in [`Data::baselines`]: TopMost's trainer default.
+/// ProdLDA's line of [`Baselines::fit`].
+fn prodlda_baseline(
+    train: &Corpus,
+    evaluator: &Evaluator,
+    topics: usize,
+) -> Result<BaselineScore, ReproduceError> {
+    let config = crate::baseline::ProdLdaConfig::new(topics);
+    let mut prodlda = crate::baseline::ProdLda::new(config, train)?;
+    prodlda.fit(PRODLDA_EPOCHS, |_| {})?;
+    let p = prodlda.evaluate(evaluator)?;
+    Ok(BaselineScore {
+        name: PRODLDA_NAME.into(),
+        npmi: p.npmi.mean,
+        td: p.td,
+        seconds: prodlda.fit_seconds(),
+    })
+}
+
+/// Gibbs LDA's line of [`Baselines::fit`].
+fn gibbs_baseline(
+    train: &Corpus,
+    evaluator: &Evaluator,
+    topics: usize,
+) -> Result<BaselineScore, ReproduceError> {
+    let start = Instant::now();
+    let gibbs = crate::baseline::GibbsLda::new(topics)
+        .workers(GIBBS_WORKERS)
+        .seed(0)
+        .fit(train)?;
+    let seconds = start.elapsed().as_secs_f64();
+    let g = gibbs.evaluate(evaluator)?;
+    Ok(BaselineScore {
+        name: GIBBS_NAME.into(),
+        npmi: g.npmi.mean,
+        td: g.td,
+        seconds,
+    })
+}
+
+/// ProdLDA's epochs in [`Baselines::fit`]: TopMost's trainer default.
 pub const PRODLDA_EPOCHS: usize = 200;
 
-/// The file in which [`Data::baselines_cached`] keeps the baselines for `topics` topics in `dir`.
+/// The file in which [`Baselines::cached`] keeps the baselines for `topics` topics in `dir`.
 pub fn baselines_file(dir: &Path, topics: usize) -> PathBuf {
     dir.join(format!("baselines-k{topics}.json"))
 }
 
-/// What [`Data::baselines_cached`] writes: the baselines with the corpus they were computed on.
+/// What [`Baselines::cached`] writes: the baselines with the corpus they were computed on.
 #[derive(Serialize, Deserialize)]
 struct CachedBaselines {
     corpus: String,
@@ -375,10 +470,7 @@ pub fn read_baselines(
 
 impl Data {
     /// [`Data::baselines`], kept in [`baselines_file`]`(dir, topics)` with this corpus's
-    /// description: read back when the file holds them for this corpus (an LDA fit takes minutes
-    /// at K = 100, and a notebook re-executed, or the summary, needs the same numbers again), else
-    /// computed and written (a temporary file renamed into place). The LDA is seeded, so the file
-    /// holds what a new fit would give with the same code; delete it to fit again.
+    /// description: [`Baselines::cached`].
     ///
     /// ```
     /// use gcatm::experiments::Budget;
@@ -397,28 +489,7 @@ impl Data {
         topics: usize,
         dir: &Path,
     ) -> Result<Baselines, ReproduceError> {
-        let path = baselines_file(dir, topics);
-        // Baselines kept before ProdLDA or Gibbs LDA was one of them get the missing ones.
-        let baselines = match read_baselines(dir, topics, &self.description) {
-            Ok(b) if b.prodlda.is_some() && b.gibbs.is_some() => return Ok(b),
-            Ok(mut b) => {
-                if b.prodlda.is_none() {
-                    b.prodlda = Some(self.prodlda_baseline(evaluator, topics)?);
-                }
-                if b.gibbs.is_none() {
-                    b.gibbs = Some(self.gibbs_baseline(evaluator, topics)?);
-                }
-                b
-            }
-            Err(_) => self.baselines(evaluator, topics)?,
-        };
-        std::fs::create_dir_all(dir).map_err(|e| ReproduceError::file(dir, e))?;
-        let cached = CachedBaselines {
-            corpus: self.description.clone(),
-            baselines,
-        };
-        write_json(&path, &cached)?;
-        Ok(cached.baselines)
+        Baselines::cached(&self.train, &self.description, evaluator, topics, dir)
     }
 }
 
@@ -467,25 +538,7 @@ pub fn reading(history: &History, baselines: &Baselines) -> Vec<String> {
          ({:.3} ± {:.3} for K = {}).",
         f.mean, f.std, baselines.topics
     )];
-    out.push(if best > 0.0 && baselines.lda_npmi > 0.0 {
-        format!(
-            "It is {:.0} % of LDA's {:.3} at the same K (LDA's TD@25: {:.2}).",
-            100.0 * best / baselines.lda_npmi,
-            baselines.lda_npmi,
-            baselines.lda_td
-        )
-    } else {
-        format!(
-            "LDA scores {:.3} at the same K (TD@25 {:.2}).",
-            baselines.lda_npmi, baselines.lda_td
-        )
-    });
-    for m in baselines.models().iter().skip(1) {
-        out.push(format!(
-            "{} scores NPMI {:.3}, TD@25 {:.2} at the same K ({:.0} s of fitting).",
-            m.name, m.npmi, m.td, m.seconds
-        ));
-    }
+    out.push(beside_models("best NPMI", best, baselines));
     out.push(if last_epoch == best_epoch {
         format!(
             "NPMI was highest at the last evaluation (epoch {last_epoch}), so a longer run may \
@@ -504,12 +557,39 @@ pub fn reading(history: &History, baselines: &Baselines) -> Vec<String> {
             .map_or(String::new(), |(_, t)| {
                 format!(", {t:.2} at the best epoch")
             });
+        let tds: Vec<String> = baselines
+            .models()
+            .iter()
+            .map(|m| format!("{} {:.2}", m.name, m.td))
+            .collect();
         out.push(format!(
-            "TD@25 went from {t0:.2} (epoch {e0}) to {t1:.2} (epoch {e1}){at_best}; LDA's is {:.2}.",
-            baselines.lda_td
+            "TD@25 went from {t0:.2} (epoch {e0}) to {t1:.2} (epoch {e1}){at_best}; the model \
+             baselines' TD@25: {}.",
+            tds.join(", ")
         ));
     }
     out
+}
+
+/// One sentence placing `value` (an NPMI, named `what`) above or below each model baseline.
+fn beside_models(what: &str, value: f64, baselines: &Baselines) -> String {
+    let parts: Vec<String> = baselines
+        .models()
+        .iter()
+        .map(|m| {
+            let side = match value.total_cmp(&m.npmi) {
+                std::cmp::Ordering::Greater => "above",
+                std::cmp::Ordering::Less => "below",
+                std::cmp::Ordering::Equal => "equal to",
+            };
+            format!("{side} {} (NPMI {:.3}, TD@25 {:.2})", m.name, m.npmi, m.td)
+        })
+        .collect();
+    format!(
+        "Against the model baselines at K = {}, the {what} {value:.3} is {}.",
+        baselines.topics,
+        parts.join(", ")
+    )
 }
 
 /// A reading of a long run (the late phase the log's author reached after thousands of epochs),
@@ -538,7 +618,7 @@ pub fn reading(history: &History, baselines: &Baselines) -> Vec<String> {
 /// };
 /// let text = late_phase_reading(&long, None, &b).join("\n");
 /// assert!(text.contains("fell from 0.60 (epoch 0) to its lowest, 0.45, at epoch 200"));
-/// assert!(text.contains("first reached LDA's 0.65 at epoch 300"));
+/// assert!(text.contains("first reached variational LDA's 0.65 at epoch 300"));
 /// assert!(text.contains("NPMI peaked at 0.200 at epoch 400"));
 /// ```
 pub fn late_phase_reading(
@@ -578,28 +658,27 @@ pub fn late_phase_reading(
     let top = after.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1));
     out.push(match (crossed, top) {
         (Some(&(e, t)), _) => format!(
-            "Diversity recovered: TD@25 first reached LDA's {lda_td:.2} at epoch {e} ({t:.2}) \
+            "Diversity recovered: TD@25 first reached variational LDA's {lda_td:.2} at epoch {e} ({t:.2}) \
              and was {last_td:.2} at the last evaluation."
         ),
         (None, Some((e, t))) if t >= min_td + 0.1 => format!(
-            "Diversity recovered in part: TD@25 rose to {t:.2} (epoch {e}) but not to LDA's \
+            "Diversity recovered in part: TD@25 rose to {t:.2} (epoch {e}) but not to variational LDA's \
              {lda_td:.2}; {last_td:.2} at the last evaluation."
         ),
         _ => format!(
             "Diversity did not recover: TD@25 stayed within 0.1 of its lowest after epoch \
-             {min_epoch} ({last_td:.2} at the last evaluation; LDA's {lda_td:.2})."
+             {min_epoch} ({last_td:.2} at the last evaluation; variational LDA's {lda_td:.2})."
         ),
     });
     let f = &baselines.floor;
     out.push(format!(
-        "NPMI peaked at {best:.3} at epoch {best_epoch} ({:.0} % of LDA's {:.3}, {:.1} standard \
-         deviations above the random floor {:.3}); at the last evaluation it was {}.",
-        100.0 * best / baselines.lda_npmi,
-        baselines.lda_npmi,
+        "NPMI peaked at {best:.3} at epoch {best_epoch} ({:.1} standard deviations above the \
+         random floor {:.3}); at the last evaluation it was {}.",
         (best - f.mean) / f.std.max(1e-12),
         f.mean,
         at(&npmi, last_epoch)
     ));
+    out.push(beside_models("peak NPMI", best, baselines));
     let from = last_epoch - last_epoch / 4;
     // (evaluations, lowest, highest) of a metric from epoch `from` on.
     let range = |series: &[(usize, f64)]| {

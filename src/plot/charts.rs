@@ -120,26 +120,27 @@ pub fn compare_runs(
 
 /// A metric over epochs beside its baselines: each run's line (maximum marked), the random-topic
 /// floor as a band (`floor`: mean and standard deviation, drawn as mean ± sd and labelled
-/// "random"), and a baseline's score as a dashed line (`baseline`: its name and value, e.g. LDA
-/// at the same K). The y range is fixed from the data and the baselines, rounded out to 0.05,
-/// and always includes 0, so that noise is not blown up into a trend; the legend goes under the
-/// plot.
+/// "random"), and each model baseline's score as a dashed line of its own pattern (`baselines`:
+/// name and value, e.g. every model of [`crate::experiments::reproduce::Baselines::lines`] at the
+/// same K). The y range is fixed from the data and the baselines, rounded out to 0.05, and always
+/// includes 0, so that noise is not blown up into a trend; the legend goes under the plot.
 ///
 /// ```
 /// let npmi = vec![(0.0, 0.04), (10.0, 0.09), (20.0, 0.12)];
+/// let baselines = [("LDA, K = 20".to_string(), 0.20), ("ProdLDA, K = 20".to_string(), 0.26)];
 /// let fig = gcatm::plot::coherence_vs_baselines(
-///     "entry 6: NPMI", "NPMI", &[("K = 20", npmi)], Some((0.055, 0.010)), Some(("LDA, K = 20", 0.20)),
+///     "entry 6: NPMI", "NPMI", &[("K = 20", npmi)], Some((0.055, 0.010)), &baselines,
 /// ).unwrap();
 /// assert!(fig.svg().contains("random 10-word topics"));
-/// assert!(fig.svg().contains("LDA, K = 20"));
-/// assert_eq!(fig.chart().y_range, Some((0.0, 0.25)));
+/// assert!(fig.svg().contains("ProdLDA, K = 20: 0.260"));
+/// assert_eq!(fig.chart().y_range, Some((0.0, 0.3)));
 /// ```
 pub fn coherence_vs_baselines<S: AsRef<str>>(
     title: &str,
     metric: &str,
     series: &[(S, Vec<(f64, f64)>)],
     floor: Option<(f64, f64)>,
-    baseline: Option<(&str, f64)>,
+    baselines: &[(String, f64)],
 ) -> Result<Figure, PlotError> {
     let mut chart = with_series(
         LineChart::new(title)
@@ -150,14 +151,14 @@ pub fn coherence_vs_baselines<S: AsRef<str>>(
         series,
     );
     chart = floor_band(chart, "random 10-word topics", floor);
-    if let Some((name, v)) = baseline {
-        chart = chart.reference(format!("{name}: {v:.3}"), v);
+    for (name, v) in baselines {
+        chart = chart.reference(format!("{name}: {v:.3}"), *v);
     }
     let ys: Vec<f64> = series
         .iter()
         .flat_map(|(_, p)| p.iter().map(|q| q.1))
         .chain(floor.into_iter().flat_map(|(m, s)| [m - s, m + s]))
-        .chain(baseline.map(|b| b.1))
+        .chain(baselines.iter().map(|b| b.1))
         .filter(|y| y.is_finite())
         .collect();
     let lo = ys.iter().copied().fold(0.0f64, f64::min);
@@ -199,14 +200,16 @@ fn round2(v: f64) -> f64 {
 
 /// NPMI and topic diversity over epochs on one chart (both on 0–1): how coherence and diversity
 /// move together, as in a collapse where NPMI climbs while TD falls. `floor` is the random-topic
-/// NPMI (mean, sd; a band) and `lda` the LDA baseline's NPMI and TD at the same K (two dashed
-/// lines). The y range is 0 (or below, for negative NPMI, in steps of 0.05) to 1.
+/// NPMI (mean, sd; a band) and `baselines` the model baselines at the same K, each a name with
+/// its NPMI and TD (two dashed lines each, e.g. [`crate::experiments::reproduce::Baselines::lines`]
+/// with `|m| (m.npmi, m.td)`). The y range is 0 (or below, for negative NPMI, in steps of 0.05) to 1.
 ///
 /// ```
 /// let npmi = vec![(0.0, 0.04), (10.0, 0.12), (20.0, 0.15)];
 /// let td = vec![(0.0, 0.6), (10.0, 0.3), (20.0, 0.2)];
-/// let fig = gcatm::plot::npmi_and_td("entry 7", npmi, td, Some((0.05, 0.016)), Some((0.2, 0.67))).unwrap();
-/// assert!(fig.svg().contains("TD@25"));
+/// let lda = [("LDA".to_string(), (0.2, 0.67))];
+/// let fig = gcatm::plot::npmi_and_td("entry 7", npmi, td, Some((0.05, 0.016)), &lda).unwrap();
+/// assert!(fig.svg().contains("LDA TD@25: 0.670"));
 /// assert_eq!(fig.chart().y_range, Some((0.0, 1.0)));
 /// ```
 pub fn npmi_and_td(
@@ -214,9 +217,9 @@ pub fn npmi_and_td(
     npmi: Vec<(f64, f64)>,
     td: Vec<(f64, f64)>,
     floor: Option<(f64, f64)>,
-    lda: Option<(f64, f64)>,
+    baselines: &[(String, (f64, f64))],
 ) -> Result<Figure, PlotError> {
-    npmi_and_td_runs(title, &[("", npmi, td)], floor, lda)
+    npmi_and_td_runs(title, &[("", npmi, td)], floor, baselines)
 }
 
 /// [`npmi_and_td`] for several runs on one chart, each given as `(name, npmi, td)`: for example
@@ -226,7 +229,7 @@ pub fn npmi_and_td(
 /// ```
 /// let long = ("10 000 epochs", vec![(0.0, 0.04), (5000.0, 0.18), (10000.0, 0.2)], vec![(0.0, 0.6), (5000.0, 0.5), (10000.0, 0.7)]);
 /// let short = ("200 epochs", vec![(0.0, 0.04), (200.0, 0.13)], vec![(0.0, 0.6), (200.0, 0.45)]);
-/// let fig = gcatm::plot::npmi_and_td_runs("entry 7", &[long, short], Some((0.05, 0.016)), None).unwrap();
+/// let fig = gcatm::plot::npmi_and_td_runs("entry 7", &[long, short], Some((0.05, 0.016)), &[]).unwrap();
 /// assert!(fig.svg().contains("TD@25, 200 epochs"));
 /// assert_eq!(fig.chart().series.len(), 4);
 /// ```
@@ -234,7 +237,7 @@ pub fn npmi_and_td_runs<S: AsRef<str>>(
     title: &str,
     runs: &[(S, Curve, Curve)],
     floor: Option<(f64, f64)>,
-    lda: Option<(f64, f64)>,
+    baselines: &[(String, (f64, f64))],
 ) -> Result<Figure, PlotError> {
     let lo = runs
         .iter()
@@ -259,10 +262,11 @@ pub fn npmi_and_td_runs<S: AsRef<str>>(
             .series(named("TD@25"), td.clone());
     }
     chart = floor_band(chart, "random 10-word topics, NPMI", floor);
-    if let Some((lda_npmi, lda_td)) = lda {
+    // A baseline's two lines share its dash pattern.
+    for (i, (name, (npmi, td))) in baselines.iter().enumerate() {
         chart = chart
-            .reference(format!("LDA NPMI: {lda_npmi:.3}"), lda_npmi)
-            .reference(format!("LDA TD@25: {lda_td:.3}"), lda_td);
+            .reference_in(format!("{name} NPMI: {npmi:.3}"), *npmi, i)
+            .reference_in(format!("{name} TD@25: {td:.3}"), *td, i);
     }
     chart.y_range(lo, 1.0).build()
 }

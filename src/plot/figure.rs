@@ -64,6 +64,8 @@ pub struct Reference {
     pub name: String,
     /// Its height (y).
     pub y: f64,
+    /// Which pattern (colour and dashes, cycled) it is drawn in: lines of one baseline share one.
+    pub pattern: usize,
 }
 
 /// One named line of a [`LineChart`].
@@ -131,7 +133,9 @@ pub struct LineChart {
     pub legend: Legend,
     /// Shaded horizontal bands, drawn under the lines.
     pub bands: Vec<Band>,
-    /// Dashed horizontal lines.
+    /// Dashed horizontal lines, each in a pattern of its own (a dark colour and dashes: in order
+    /// charcoal dashes, dark red dots, navy long dashes, olive short dashes) so that several
+    /// baselines stay apart.
     pub references: Vec<Reference>,
     /// The y range; `None` fits the data, bands and references.
     pub y_range: Option<(f64, f64)>,
@@ -165,11 +169,19 @@ impl LineChart {
         self
     }
 
-    /// Adds a dashed horizontal line at `y`.
-    pub fn reference(mut self, name: impl Into<String>, y: f64) -> Self {
+    /// Adds a dashed horizontal line at `y`, in the next dash pattern.
+    pub fn reference(self, name: impl Into<String>, y: f64) -> Self {
+        let pattern = self.references.len();
+        self.reference_in(name, y, pattern)
+    }
+
+    /// Adds a dashed horizontal line at `y` in dash pattern `pattern` (cycled; see
+    /// [`LineChart::references`]), e.g. a baseline's NPMI and TD lines in one pattern.
+    pub fn reference_in(mut self, name: impl Into<String>, y: f64, pattern: usize) -> Self {
         self.references.push(Reference {
             name: name.into(),
             y,
+            pattern,
         });
         self
     }
@@ -374,11 +386,17 @@ fn draw<DB: DrawingBackend>(
         }
     }
     for r in &chart.references {
-        let line = DashedLineSeries::new([(x0, r.y), (x1, r.y)], 8, 6, REFERENCE.stroke_width(2));
+        let i = r.pattern;
+        let (color, (dash, gap)) = REFERENCES[i % REFERENCES.len()];
+        let line = DashedLineSeries::new([(x0, r.y), (x1, r.y)], dash, gap, color.stroke_width(2));
         let drawn = ctx.draw_series(line).map_err(e)?;
         if chart.legend != Legend::Below {
-            drawn.label(r.name.clone()).legend(|(x, y)| {
-                PathElement::new(vec![(x, y), (x + 24, y)], REFERENCE.stroke_width(2))
+            drawn.label(r.name.clone()).legend(move |(x, y)| {
+                let d = key_dashes(i);
+                let dash = |k: usize| {
+                    PathElement::new(vec![(d[k].0, 0), (d[k].1, 0)], color.stroke_width(2))
+                };
+                EmptyElement::at((x, y)) + dash(0) + dash(1) + dash(2) + dash(3)
             });
         }
     }
@@ -432,8 +450,32 @@ fn draw<DB: DrawingBackend>(
 const LEGEND_ROW: u32 = 26;
 /// Fill of bands.
 const BAND: RGBColor = RGBColor(0x8C, 0x8C, 0x8C);
-/// Colour of reference lines.
-const REFERENCE: RGBColor = RGBColor(0x33, 0x33, 0x33);
+/// Colour and dash and gap lengths (pixels) of the reference lines' patterns, cycled: dark
+/// tones that the series' palette does not use, each with its own dashes, so that baselines are
+/// told apart on screen and in grey print.
+const REFERENCES: [(RGBColor, (u32, u32)); 4] = [
+    (RGBColor(0x33, 0x33, 0x33), (8, 6)),
+    (RGBColor(0x8B, 0x1A, 0x1A), (2, 4)),
+    (RGBColor(0x1F, 0x4E, 0x79), (14, 4)),
+    (RGBColor(0x5C, 0x4B, 0x12), (4, 8)),
+];
+
+/// The dashes of a 24-pixel legend key in the pattern of the `i`-th reference line: four
+/// `(start, end)` offsets, the last repeated where fewer fit.
+fn key_dashes(i: usize) -> [(i32, i32); 4] {
+    let (dash, gap) = REFERENCES[i % REFERENCES.len()].1;
+    let (dash, period) = (dash as i32, (dash + gap) as i32);
+    let mut out = [(0, dash.min(24)); 4];
+    for k in 1..4 {
+        let start = k as i32 * period;
+        out[k] = if start < 24 {
+            (start, (start + dash).min(24))
+        } else {
+            out[k - 1]
+        };
+    }
+    out
+}
 
 /// A series' legend text: its name, with its maximum when marked.
 fn series_label(s: &Series, best: Option<(f64, f64)>) -> String {
@@ -447,7 +489,7 @@ fn series_label(s: &Series, best: Option<(f64, f64)>) -> String {
 enum Key {
     Line(RGBColor, String),
     Band(String),
-    Dashed(String),
+    Dashed(usize, String),
 }
 
 fn legend_entries(chart: &LineChart) -> Vec<Key> {
@@ -456,7 +498,12 @@ fn legend_entries(chart: &LineChart) -> Vec<Key> {
         .iter()
         .map(|b| Key::Band(b.name.clone()))
         .collect();
-    keys.extend(chart.references.iter().map(|r| Key::Dashed(r.name.clone())));
+    keys.extend(
+        chart
+            .references
+            .iter()
+            .map(|r| Key::Dashed(r.pattern, r.name.clone())),
+    );
     for (i, s) in chart.series.iter().enumerate() {
         let best = if chart.mark_best { s.best() } else { None };
         keys.push(Key::Line(PALETTE[i % PALETTE.len()], series_label(s, best)));
@@ -490,15 +537,14 @@ fn draw_legend_below<DB: DrawingBackend>(
                 ))?;
                 t
             }
-            Key::Dashed(t) => {
-                area.draw(&PathElement::new(
-                    vec![(x, y), (x + 9, y)],
-                    REFERENCE.stroke_width(2),
-                ))?;
-                area.draw(&PathElement::new(
-                    vec![(x + 15, y), (x + 24, y)],
-                    REFERENCE.stroke_width(2),
-                ))?;
+            Key::Dashed(i, t) => {
+                let color = REFERENCES[i % REFERENCES.len()].0;
+                for (a, b) in key_dashes(*i) {
+                    area.draw(&PathElement::new(
+                        vec![(x + a, y), (x + b, y)],
+                        color.stroke_width(2),
+                    ))?;
+                }
                 t
             }
         };

@@ -10,7 +10,8 @@
 //! | [`losses`] | critic, generator and encoder losses over iterations or epochs |
 //! | [`info_nce`] | the generator's InfoNCE loss |
 //! | [`coherence_curve`] | coherence (NPMI, ...) over epochs, each run's best point marked |
-//! | [`coherence_vs_baselines`] | the same beside the random-topic floor (a band) and LDA (a dashed line) |
+//! | [`coherence_vs_baselines`] | the same beside the random-topic floor (a band) and the model baselines (dashed lines) |
+//! | [`npmi_and_td`] | NPMI and topic diversity of a run together, beside the floor and the baselines |
 //! | [`npmi_vs_topics`] | NPMI against the number of topics K, one line per run |
 //! | [`compare_runs`] | two runs of one metric (e.g. temperature 0.1 against 0.5) |
 //! | [`topic_table`] | the top words of each topic with an optional score |
