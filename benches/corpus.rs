@@ -5,17 +5,9 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use gcatm::corpus::{load_topmost, read_vocab_file, Split};
 use std::hint::black_box;
-use std::path::PathBuf;
-
-fn data_root() -> PathBuf {
-    match std::env::var_os("GCATM_DATA") {
-        Some(v) if !v.is_empty() => PathBuf::from(v),
-        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data"),
-    }
-}
 
 fn bench(c: &mut Criterion) {
-    let root = data_root();
+    let root = gcatm::corpus::fetch::data_dir(None);
     let ng = root.join("20ng");
     let vocab_pkl = root.join("20news_clean_sample/vocab.pkl");
     assert!(

@@ -14,17 +14,9 @@ use rand::seq::IndexedRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::hint::black_box;
-use std::path::PathBuf;
-
-fn data_dir() -> PathBuf {
-    let fallback = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data");
-    std::env::var_os("GCATM_DATA")
-        .map(PathBuf::from)
-        .unwrap_or(fallback)
-}
 
 fn reference() -> Corpus {
-    let dir = data_dir();
+    let dir = gcatm::corpus::fetch::data_dir(None);
     let corpus = load_topmost(&dir.join("20ng"), Split::All)
         .unwrap_or_else(|e| panic!("20ng not found under {}: {e}", dir.display()));
     let vocab = read_vocab_file(&dir.join("20news_clean_sample/vocab.pkl")).unwrap();
@@ -76,7 +68,7 @@ fn bench(c: &mut Criterion) {
 
     // One full evaluation as the trainer runs it: K = 50, H = 1024 (freshly initialised), topic
     // words, all four measures, TD/TU, and argmax theta of the 7532 labelled test documents.
-    let dir = data_dir();
+    let dir = gcatm::corpus::fetch::data_dir(None);
     let vocab = read_vocab_file(&dir.join("20news_clean_sample/vocab.pkl")).unwrap();
     let test = load_topmost(&dir.join("20ng"), Split::Test)
         .unwrap()

@@ -7,17 +7,9 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use gcatm::baseline::GibbsLda;
 use gcatm::corpus::load_20ng_1883;
-use std::path::PathBuf;
-
-fn data_dir() -> PathBuf {
-    std::env::var_os("GCATM_DATA")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data"))
-}
 
 fn bench(c: &mut Criterion) {
-    let dir = data_dir();
+    let dir = gcatm::corpus::fetch::data_dir(None);
     let (train, _) = load_20ng_1883(&dir)
         .unwrap_or_else(|e| panic!("20ng-1883 not found under {}: {e}", dir.display()));
     let mut group = c.benchmark_group("gibbs");

@@ -12,15 +12,7 @@ use gcatm::baseline::Lda;
 use gcatm::corpus::{load_20ng_1883, Corpus};
 use gcatm::eval::Evaluator;
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::time::Instant;
-
-fn data_dir() -> PathBuf {
-    std::env::var_os("GCATM_DATA")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data"))
-}
 
 fn topics_to_run() -> Vec<usize> {
     std::env::var("GCATM_LDA_BENCH_K")
@@ -54,7 +46,7 @@ fn full_fits(train: &Corpus, test: &Corpus, ks: &[usize]) {
 }
 
 fn bench(c: &mut Criterion) {
-    let dir = data_dir();
+    let dir = gcatm::corpus::fetch::data_dir(None);
     let (train, test) = load_20ng_1883(&dir)
         .unwrap_or_else(|e| panic!("20ng-1883 not found under {}: {e}", dir.display()));
     let ks = topics_to_run();

@@ -7,17 +7,9 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use gcatm::corpus::load_20ng_1883;
 use gcatm::train::{TrainConfig, Trainer, Variant};
-use std::path::PathBuf;
-
-fn data_dir() -> PathBuf {
-    match std::env::var_os("GCATM_DATA") {
-        Some(v) if !v.is_empty() => PathBuf::from(v),
-        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data"),
-    }
-}
 
 fn bench(c: &mut Criterion) {
-    let dir = data_dir();
+    let dir = gcatm::corpus::fetch::data_dir(None);
     let (train, _) = load_20ng_1883(&dir)
         .unwrap_or_else(|e| panic!("20ng-1883 not found under {}: {e}", dir.display()));
     let config = TrainConfig {

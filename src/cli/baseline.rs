@@ -234,14 +234,7 @@ fn run_lda(args: LdaArgs) -> anyhow::Result<()> {
     );
     let start = Instant::now();
     let model = Lda::from_config(config)
-        .fit_with_progress(&loaded.train, |done, total| {
-            if done % 10 == 0 || done == total {
-                eprintln!(
-                    "pass {done}/{total} ({:.1} s)",
-                    start.elapsed().as_secs_f64()
-                );
-            }
-        })
+        .fit_with_progress(&loaded.train, progress("pass", 10, start))
         .context("fitting LDA")?;
     let fit_seconds = start.elapsed().as_secs_f64();
     let fitted = Fitted {
@@ -290,14 +283,7 @@ fn run_gibbs(args: LdaArgs) -> anyhow::Result<()> {
     );
     let start = Instant::now();
     let model = GibbsLda::from_config(config)
-        .fit_with_progress(&loaded.train, |done, total| {
-            if done % 100 == 0 || done == total {
-                eprintln!(
-                    "iteration {done}/{total} ({:.1} s)",
-                    start.elapsed().as_secs_f64()
-                );
-            }
-        })
+        .fit_with_progress(&loaded.train, progress("iteration", 100, start))
         .context("fitting Gibbs LDA")?;
     let fit_seconds = start.elapsed().as_secs_f64();
     let fitted = Fitted {
@@ -313,6 +299,19 @@ fn run_gibbs(args: LdaArgs) -> anyhow::Result<()> {
         }),
     };
     finish_lda(&args, &source, &loaded, &evaluator, fitted)
+}
+
+/// A fit's progress callback: prints "`unit` done/total (seconds since `start`)" every `every`
+/// steps and at the last.
+fn progress(unit: &str, every: usize, start: Instant) -> impl FnMut(usize, usize) + '_ {
+    move |done, total| {
+        if done % every == 0 || done == total {
+            eprintln!(
+                "{unit} {done}/{total} ({:.1} s)",
+                start.elapsed().as_secs_f64()
+            );
+        }
+    }
 }
 
 /// What either LDA fit hands to [`finish_lda`].
