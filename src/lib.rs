@@ -28,4 +28,5 @@ pub(crate) mod kernels;
 pub mod loss;
 pub mod model;
 pub mod plot;
+pub mod provenance;
 pub mod train;

@@ -1075,29 +1075,7 @@ impl SummaryRow {
     }
 }
 
-/// A one-line description of this machine: CPU model, logical cores, OS and architecture.
-///
-/// ```
-/// assert!(gcatm::experiments::reproduce::machine().contains("core"));
-/// ```
-pub fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".to_string());
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    format!(
-        "{cpu}, {cores} core{}, {} {}",
-        if cores == 1 { "" } else { "s" },
-        std::env::consts::OS,
-        std::env::consts::ARCH
-    )
-}
+pub use crate::provenance::machine;
 
 /// A finished re-run of one entry: the trained networks (in the trainer, with its [`History`]),
 /// the run summary, and its [`SummaryRow`].

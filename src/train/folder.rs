@@ -93,6 +93,27 @@ impl RunFolder {
         self.path.join("reproduce.json")
     }
 
+    /// `provenance.json`: who trained the run ([`crate::provenance::TrainedBy`], one per session).
+    pub fn provenance(&self) -> PathBuf {
+        self.path.join("provenance.json")
+    }
+
+    /// The sessions that trained the run, oldest first: empty when the folder has no
+    /// `provenance.json` (runs trained before the crate recorded it).
+    ///
+    /// ```
+    /// let folder = gcatm::train::RunFolder::new(std::env::temp_dir().join("gcatm-no-such-run"));
+    /// assert!(folder.trained_by().unwrap().is_empty());
+    /// ```
+    pub fn trained_by(&self) -> Result<Vec<crate::provenance::TrainedBy>, TrainError> {
+        let path = self.provenance();
+        match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text).map_err(|e| TrainError::file(&path, e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(TrainError::file(&path, e)),
+        }
+    }
+
     /// Removes everything a run wrote in the folder (the files above, `checkpoint/`, `best/` and
     /// what an interrupted save left beside them), so that a new run starts from nothing; other
     /// files and the lock file stay. Call it holding the lock.
@@ -104,6 +125,7 @@ impl RunFolder {
             self.metrics(),
             self.corpus(),
             self.row(),
+            self.provenance(),
         ];
         for p in files.iter().filter(|p| p.is_file()) {
             std::fs::remove_file(p).map_err(|e| TrainError::file(p, e))?;

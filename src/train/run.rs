@@ -131,6 +131,10 @@ where
     let start = Instant::now();
     let saving = |e: TrainError| e.while_saving(&folder.checkpoint(), None);
     write_json(&folder.config(), trainer.config()).map_err(saving)?;
+    // Who trained which epochs: this session appended to the earlier ones.
+    let mut sessions = folder.trained_by()?;
+    sessions.push(crate::provenance::TrainedBy::now(trainer.epoch()));
+    write_json(&folder.provenance(), &sessions).map_err(saving)?;
     let history_path = folder.history();
     let mut lines = String::new();
     for r in &trainer.history().epochs {
