@@ -1,6 +1,19 @@
 //! What figures and topic tables show in evcxr, and topic tables themselves.
 use gcatm::plot;
 
+/// The HTML without its inline style attributes.
+fn plain(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(i) = rest.find(" style=\"") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 8..];
+        rest = &after[after.find('"').map_or(after.len(), |j| j + 1)..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[test]
 fn figure_displays_as_svg() {
     let fig = plot::info_nce(&[(0.0, 3.0), (1.0, 2.0)], "epoch").unwrap();
@@ -21,17 +34,22 @@ fn topic_table_displays_as_html() {
     assert_eq!(mime, "text/html");
     assert_eq!(body, t.html());
     assert!(body.contains("<table"));
-    assert!(body.contains("<th>score</th>"));
-    assert!(body.contains("<tr><td>0</td><td>0.0812</td><td>god jesus bible</td></tr>"));
-    assert!(body.contains("<tr><td>1</td><td>-0.0031</td><td>game team season</td></tr>"));
-    assert_eq!(body.matches("<tr>").count(), 3, "header + 2 rows");
+    let text = plain(body);
+    assert!(text.contains("<th>score</th>"));
+    assert!(text.contains("<tr><td>0</td><td>0.0812</td><td>god jesus bible</td></tr>"));
+    assert!(text.contains("<tr><td>1</td><td>-0.0031</td><td>game team season</td></tr>"));
+    assert_eq!(text.matches("<tr>").count(), 3, "header + 2 rows");
+    // Left-aligned under any notebook CSS: every cell says so inline.
+    let cells = body.matches("<td ").count() + body.matches("<th ").count();
+    assert_eq!(cells, 9);
+    assert_eq!(body.matches("text-align:left").count(), cells);
 }
 
 #[test]
 fn topic_table_without_scores_escapes_words() {
     let t = plot::topic_table(&[vec!["<b>", "at&t"]], None).unwrap();
-    assert!(!t.html().contains("<th>score</th>"));
-    assert!(t.html().contains("<td>&lt;b&gt; at&amp;t</td>"));
+    assert!(!plain(t.html()).contains("<th>score</th>"));
+    assert!(plain(t.html()).contains("<td>&lt;b&gt; at&amp;t</td>"));
     assert_eq!(t.scores(), None);
     assert_eq!(t.topics(), &[vec!["<b>".to_string(), "at&t".to_string()]]);
 }

@@ -260,7 +260,9 @@ fn coherence_beside_its_baselines_keeps_the_legend_off_the_data() {
     )
     .unwrap();
     let svg = fig.svg();
-    assert_svg_root(svg, 800, 480);
+    // The legend's four rows are added under the 480-pixel chart, so the plot keeps its size.
+    assert_eq!(fig.height(), 480 + 12 + 4 * 26);
+    assert_svg_root(svg, 800, fig.height());
     // The range holds 0, the data, the band and the baselines, on 0.05 steps, with headroom.
     assert_eq!(fig.chart().y_range, Some((0.0, 0.3)));
     // Each baseline in a dash pattern of its own.
@@ -294,4 +296,74 @@ fn coherence_beside_its_baselines_keeps_the_legend_off_the_data() {
         fig.save_png(std::path::Path::new(&dir).join("baselines.png"))
             .unwrap();
     }
+}
+
+#[test]
+fn seeds_draw_a_mean_with_a_band_and_a_two_column_legend_below() {
+    let seeds: Vec<Vec<(f64, f64)>> = (0..3)
+        .map(|s| curve(11, |i| 0.03 + 0.01 * i + 0.005 * s as f64))
+        .collect();
+    let baselines = [
+        ("LDA".to_string(), 0.19),
+        ("Gibbs LDA".to_string(), 0.23),
+        ("ProdLDA".to_string(), 0.25),
+    ];
+    let fig = plot::seeds_vs_baselines(
+        "entry 7: NPMI",
+        "NPMI",
+        &[("entry 7", seeds.clone()), ("entry 6", seeds[..1].to_vec())],
+        Some((0.05, 0.01)),
+        &baselines,
+    )
+    .unwrap();
+    let svg = fig.svg();
+    // Six legend entries in two columns of three rows.
+    assert_eq!(fig.height(), 480 + 12 + 3 * 26);
+    assert_svg_root(svg, 800, fig.height());
+    let t = texts(svg);
+    assert!(
+        t.iter()
+            .any(|s| s == "entry 7, 3 seeds (max 0.1350 at 2500)"),
+        "{t:?}"
+    );
+    assert!(t.iter().any(|s| s.starts_with("entry 6, 1 seed")), "{t:?}");
+    // The mean of the seeds, and its band from the seeds' standard deviation (0.005 here).
+    let s0 = &fig.chart().series[0];
+    assert!((s0.points[10].1 - 0.135).abs() < 1e-12);
+    assert!((s0.band[10].2 - s0.band[10].1 - 0.01).abs() < 1e-12);
+    // One filled polygon per series with a band of some width (entry 6's one seed has none).
+    assert_eq!(svg.matches("<polygon").count(), 1);
+    let axis = text_y(svg, "epoch");
+    for entry in [
+        "random topics: 0.050 ± 0.010",
+        "LDA: 0.190",
+        "ProdLDA",
+        "entry 7, 3 seeds",
+        "entry 6, 1 seed",
+    ] {
+        assert!(text_y(svg, entry) > axis, "{entry} is not below the plot");
+    }
+}
+
+#[test]
+fn from_x_leaves_the_first_points_out_of_the_scale() {
+    let mut d = curve(20, |i| 0.1 * i);
+    d[0].1 = 500.0;
+    let fig = LineChart::new("losses")
+        .x_label("iteration")
+        .series("D", d)
+        .from_x(250.0)
+        .build()
+        .unwrap();
+    let (_, yr) = (fig.chart().x_from, fig.chart().y_range);
+    assert_eq!(yr, None);
+    assert!(texts(fig.svg())
+        .iter()
+        .any(|s| s == "iteration (from 250 on: the first ones left out)"));
+    // The spike sets no tick: the largest tick label is below 2.
+    let ticks: Vec<f64> = texts(fig.svg())
+        .iter()
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    assert!(ticks.iter().all(|&v| v <= 2.5 || v >= 1000.0), "{ticks:?}");
 }

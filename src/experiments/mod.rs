@@ -18,6 +18,8 @@
 //! assert_eq!((cfg.topics, cfg.batch_size, cfg.temperature), (100, 256, 0.5));
 //! ```
 pub mod reproduce;
+pub mod seeds;
+pub mod stats;
 pub mod sweep;
 
 use crate::train::{TrainConfig, Variant};

@@ -761,8 +761,8 @@ pub fn best_by_topics(rows: &[SummaryRow], labels: &[&str]) -> Vec<(usize, f64)>
 }
 
 /// One sentence per pair of the log's entries (9b left out) whose settings differ in exactly
-/// one of variant, K, generator learning rate, learning rate and temperature: what the one
-/// difference did to best NPMI and final TD, from the rows' numbers.
+/// one ([`super::seeds::one_difference`]): what the one difference did to best NPMI and final
+/// TD, from the rows' numbers (one seed each; [`super::seeds::sibling_verdicts`] tests seeds).
 ///
 /// ```
 /// use gcatm::experiments::{entry, Budget};
@@ -783,42 +783,7 @@ pub fn siblings(rows: &[SummaryRow]) -> Vec<String> {
     let mut out = Vec::new();
     for (i, a) in log.iter().enumerate() {
         for b in &log[i + 1..] {
-            let diffs: Vec<(&str, String, String)> = [
-                ("the variant", a.variant.clone(), b.variant.clone()),
-                ("K", a.topics.to_string(), b.topics.to_string()),
-                (
-                    "the generator's learning rate",
-                    format!("{:e}", a.generator_lr),
-                    format!("{:e}", b.generator_lr),
-                ),
-                (
-                    "the learning rate",
-                    format!("{:e}", a.lr),
-                    format!("{:e}", b.lr),
-                ),
-                (
-                    "the temperature",
-                    a.temperature.to_string(),
-                    b.temperature.to_string(),
-                ),
-            ]
-            .into_iter()
-            .filter(|(_, x, y)| x != y)
-            .collect();
-            // The learning rate moves the generator's with it (entry 12): one change, not two.
-            let diffs: Vec<_> = if diffs.len() == 2
-                && diffs[0].0 == "the generator's learning rate"
-                && diffs[1].0 == "the learning rate"
-            {
-                vec![(
-                    "every learning rate",
-                    diffs[1].1.clone(),
-                    diffs[1].2.clone(),
-                )]
-            } else {
-                diffs
-            };
-            if let [(what, x, y)] = &diffs[..] {
+            if let Some((what, x, y)) = super::seeds::one_difference(a, b) {
                 let f = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
                 out.push(format!(
                     "Entries {} and {} differ only in {what} ({x} vs {y}): best NPMI {} vs {}, \

@@ -82,7 +82,9 @@ pub fn npmi_vs_topics<S: AsRef<str>>(runs: &[(S, Vec<(usize, f64)>)]) -> Result<
         LineChart::new("NPMI against the number of topics")
             .x_label("number of topics K")
             .y_label("NPMI")
-            .markers(true),
+            .markers(true)
+            // Lines may pass anywhere across K: the legend goes under the plot.
+            .legend(Legend::Below),
         |c, (name, points)| {
             let mut pts: Vec<(f64, f64)> = points.iter().map(|&(k, v)| (k as f64, v)).collect();
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -157,6 +159,21 @@ pub fn coherence_vs_baselines<S: AsRef<str>>(
     let ys: Vec<f64> = series
         .iter()
         .flat_map(|(_, p)| p.iter().map(|q| q.1))
+        .collect();
+    let (lo, hi) = coherence_range(&ys, floor, baselines);
+    chart.y_range(lo, hi).build()
+}
+
+/// A coherence chart's y range: from the data, the floor band and the baselines, widened to
+/// multiples of 0.05 with 0 inside, and a step of headroom when the top value sits on the edge.
+fn coherence_range(
+    ys: &[f64],
+    floor: Option<(f64, f64)>,
+    baselines: &[(String, f64)],
+) -> (f64, f64) {
+    let ys: Vec<f64> = ys
+        .iter()
+        .copied()
         .chain(floor.into_iter().flat_map(|(m, s)| [m - s, m + s]))
         .chain(baselines.iter().map(|b| b.1))
         .filter(|y| y.is_finite())
@@ -168,17 +185,97 @@ pub fn coherence_vs_baselines<S: AsRef<str>>(
         (lo / step + 1e-9).floor() * step,
         ((hi / step - 1e-9).ceil() * step).max(lo + step),
     );
-    // One more step of headroom when the top value sits on the edge.
     let hi = if ys.iter().any(|&y| y > hi - step * 0.2) {
         hi + step
     } else {
         hi
     };
-    chart.y_range(round2(lo), round2(hi)).build()
+    (round2(lo), round2(hi))
 }
 
-/// The random-topic floor (mean, sd) as a band from mean − sd to mean + sd, named `what` and
-/// the two numbers.
+/// Per x, the mean of the curves that have a finite value there and their sample standard
+/// deviation (0 with one curve): `(mean points, (x, mean − sd, mean + sd))`.
+///
+/// ```
+/// let (mean, band) = gcatm::plot::mean_and_band(&[vec![(0.0, 1.0), (1.0, 2.0)], vec![(0.0, 3.0), (1.0, 2.0)]]);
+/// assert_eq!(mean, vec![(0.0, 2.0), (1.0, 2.0)]);
+/// let sd = 2f64.sqrt();
+/// assert_eq!(band, vec![(0.0, 2.0 - sd, 2.0 + sd), (1.0, 2.0, 2.0)]);
+/// ```
+pub fn mean_and_band(curves: &[Curve]) -> (Curve, Vec<(f64, f64, f64)>) {
+    let mut by_x: std::collections::BTreeMap<u64, (f64, Vec<f64>)> = Default::default();
+    for c in curves {
+        for &(x, y) in c.iter().filter(|p| p.0.is_finite() && p.1.is_finite()) {
+            // f64's total order as an unsigned key (sign bit flipped, negatives inverted).
+            by_x.entry(x.to_bits() ^ if x < 0.0 { u64::MAX } else { 1 << 63 })
+                .or_insert((x, Vec::new()))
+                .1
+                .push(y);
+        }
+    }
+    let mut mean = Vec::new();
+    let mut band = Vec::new();
+    for (x, ys) in by_x.into_values() {
+        let n = ys.len() as f64;
+        let m = ys.iter().sum::<f64>() / n;
+        let sd = if ys.len() > 1 {
+            (ys.iter().map(|y| (y - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+        } else {
+            0.0
+        };
+        mean.push((x, m));
+        band.push((x, m - sd, m + sd));
+    }
+    (mean, band)
+}
+
+/// A coherence measure over training for runs of several seeds each: per run its mean over the
+/// seeds (the best mean point ringed) with a band of ± one standard deviation in its colour,
+/// beside the random floor (a grey band, mean ± sd of random topics) and the model baselines
+/// (dashed lines, one pattern each). The legend goes under the plot; say in the title that the
+/// lines are means over seeds with ± sd bands.
+///
+/// ```
+/// let seeds = vec![vec![(0.0, 0.02), (10.0, 0.10)], vec![(0.0, 0.03), (10.0, 0.14)]];
+/// let fig = gcatm::plot::seeds_vs_baselines(
+///     "entry 7: NPMI", "NPMI", &[("entry 7", seeds)], Some((0.03, 0.01)),
+///     &[("ProdLDA".to_string(), 0.25)],
+/// ).unwrap();
+/// assert!(fig.svg().contains("entry 7, 2 seeds (max 0.1200 at 10)"));
+/// ```
+pub fn seeds_vs_baselines<S: AsRef<str>>(
+    title: &str,
+    metric: &str,
+    runs: &[(S, Vec<Curve>)],
+    floor: Option<(f64, f64)>,
+    baselines: &[(String, f64)],
+) -> Result<Figure, PlotError> {
+    let mut chart = LineChart::new(title)
+        .x_label("epoch")
+        .y_label(metric)
+        .mark_best(true)
+        .legend(Legend::Below);
+    let mut ys = Vec::new();
+    for (name, curves) in runs {
+        let (mean, band) = mean_and_band(curves);
+        ys.extend(band.iter().flat_map(|b| [b.1, b.2]));
+        let label = match curves.len() {
+            1 => format!("{}, 1 seed", name.as_ref()),
+            n => format!("{}, {n} seeds", name.as_ref()),
+        };
+        chart = chart.series_with_band(label, mean, band);
+    }
+    // Short legend texts, so that a legend of many entries fits two columns.
+    if let Some((m, sd)) = floor {
+        chart = chart.band(format!("random topics: {m:.3} ± {sd:.3}"), m - sd, m + sd);
+    }
+    for (name, v) in baselines {
+        chart = chart.reference(format!("{name}: {v:.3}"), *v);
+    }
+    let (lo, hi) = coherence_range(&ys, floor, baselines);
+    chart.y_range(lo, hi).build()
+}
+
 fn floor_band(chart: LineChart, what: &str, floor: Option<(f64, f64)>) -> LineChart {
     match floor {
         Some((mean, sd)) => chart.band(

@@ -75,6 +75,9 @@ pub struct Series {
     pub name: String,
     /// `(x, y)` points in drawing order. Non-finite points are left out when drawing.
     pub points: Vec<(f64, f64)>,
+    /// A shaded band around the line, `(x, low, high)` in x order (e.g. ± one standard deviation
+    /// over seeds); empty for none.
+    pub band: Vec<(f64, f64, f64)>,
 }
 
 impl Series {
@@ -139,6 +142,9 @@ pub struct LineChart {
     pub references: Vec<Reference>,
     /// The y range; `None` fits the data, bands and references.
     pub y_range: Option<(f64, f64)>,
+    /// Points with a smaller x are left out (e.g. the first iterations' spike of a loss), and the
+    /// x axis says so.
+    pub x_from: Option<f64>,
 }
 
 impl LineChart {
@@ -156,7 +162,25 @@ impl LineChart {
             bands: Vec::new(),
             references: Vec::new(),
             y_range: None,
+            x_from: None,
         }
+    }
+
+    /// Leaves out the points before `x` (the x axis name says from where it starts): a loss
+    /// chart drawn without the first iterations' spike, which would set its scale.
+    ///
+    /// ```
+    /// let fig = gcatm::plot::LineChart::new("loss")
+    ///     .x_label("iteration")
+    ///     .series("D", vec![(0.0, 900.0), (1.0, 0.5), (2.0, 0.4)])
+    ///     .from_x(1.0)
+    ///     .build()
+    ///     .unwrap();
+    /// assert!(fig.svg().contains("iteration (from 1 on: the first ones left out)"));
+    /// ```
+    pub fn from_x(mut self, x: f64) -> Self {
+        self.x_from = Some(x);
+        self
     }
 
     /// Adds a shaded band from `low` to `high` across the chart.
@@ -205,10 +229,22 @@ impl LineChart {
     }
 
     /// Adds a series.
-    pub fn series(mut self, name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+    pub fn series(self, name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+        self.series_with_band(name, points, Vec::new())
+    }
+
+    /// Adds a series with a shaded band around it, `(x, low, high)` (e.g. the mean over seeds
+    /// with ± one standard deviation), in the series' colour.
+    pub fn series_with_band(
+        mut self,
+        name: impl Into<String>,
+        points: Vec<(f64, f64)>,
+        band: Vec<(f64, f64, f64)>,
+    ) -> Self {
         self.series.push(Series {
             name: name.into(),
             points,
+            band,
         });
         self
     }
@@ -248,7 +284,7 @@ impl LineChart {
         }
         let mut svg = String::new();
         {
-            let root = SVGBackend::with_string(&mut svg, self.size).into_drawing_area();
+            let root = SVGBackend::with_string(&mut svg, canvas(&self)).into_drawing_area();
             draw(&self, &root).map_err(|message| PlotError::Draw {
                 target: "SVG".into(),
                 message,
@@ -260,11 +296,18 @@ impl LineChart {
     /// x and y ranges of the finite points (and of the bands and references for y), padded so
     /// that edge markers stay inside the plot; a fixed y range when one was set.
     fn ranges(&self) -> (std::ops::Range<f64>, std::ops::Range<f64>) {
-        let pts: Vec<(f64, f64)> = self.series.iter().flat_map(|s| s.finite()).collect();
+        let pts: Vec<(f64, f64)> = self.series.iter().flat_map(|s| self.shown(s)).collect();
         let xr = padded(pts.iter().map(|p| p.0), 0.03);
+        let spread: Vec<f64> = self
+            .series
+            .iter()
+            .flat_map(|s| self.shown_band(s))
+            .flat_map(|b| [b.1, b.2])
+            .collect();
         let ys = pts
             .iter()
             .map(|p| p.1)
+            .chain(spread)
             .chain(self.bands.iter().flat_map(|b| [b.low, b.high]))
             .chain(self.references.iter().map(|r| r.y))
             .filter(|y| y.is_finite());
@@ -273,6 +316,65 @@ impl LineChart {
             _ => padded(ys, 0.08),
         };
         (xr, yr)
+    }
+}
+
+impl LineChart {
+    /// The finite points of `s` that are drawn (from [`LineChart::x_from`] on).
+    fn shown(&self, s: &Series) -> Vec<(f64, f64)> {
+        let from = self.x_from.unwrap_or(f64::NEG_INFINITY);
+        s.finite().into_iter().filter(|p| p.0 >= from).collect()
+    }
+
+    /// The finite part of `s`'s band that is drawn.
+    fn shown_band(&self, s: &Series) -> Vec<(f64, f64, f64)> {
+        let from = self.x_from.unwrap_or(f64::NEG_INFINITY);
+        s.band
+            .iter()
+            .copied()
+            .filter(|b| b.0 >= from && b.0.is_finite() && b.1.is_finite() && b.2.is_finite())
+            .collect()
+    }
+
+    /// The x axis name, with where it starts when points are left out.
+    fn x_desc(&self) -> String {
+        match self.x_from {
+            Some(x) => format!(
+                "{} (from {} on: the first ones left out)",
+                self.x_label,
+                fmt_num(x)
+            ),
+            None => self.x_label.clone(),
+        }
+    }
+}
+
+/// The whole picture's size: the chart's, with the rows of a legend below the plot added.
+fn canvas(chart: &LineChart) -> (u32, u32) {
+    let (w, h) = chart.size;
+    if chart.legend != Legend::Below {
+        return (w, h);
+    }
+    let rows = legend_rows(&legend_entries(chart));
+    (w, h + if rows == 0 { 0 } else { 12 + rows * LEGEND_ROW })
+}
+
+/// Longest legend text (characters) that fits a column of a two-column legend on 800 pixels.
+const TWO_COLUMN_CHARS: usize = 46;
+
+/// Rows of a legend below the plot: in two columns beyond four entries whose texts are short
+/// enough, else one.
+fn legend_rows(keys: &[Key]) -> u32 {
+    let n = keys.len() as u32;
+    let longest = keys
+        .iter()
+        .map(|k| k.text().chars().count())
+        .max()
+        .unwrap_or(0);
+    if n > 4 && longest <= TWO_COLUMN_CHARS {
+        n.div_ceil(2)
+    } else {
+        n
     }
 }
 
@@ -337,9 +439,7 @@ fn draw<DB: DrawingBackend>(
     root.fill(&WHITE).map_err(e)?;
     let entries = legend_entries(chart);
     let (root, below) = if chart.legend == Legend::Below && !entries.is_empty() {
-        let rows = entries.len() as u32;
-        let (_, h) = root.dim_in_pixel();
-        let (top, bottom) = root.split_vertically(h.saturating_sub(12 + rows * LEGEND_ROW));
+        let (top, bottom) = root.split_vertically(chart.size.1);
         (top, Some(bottom))
     } else {
         (root.clone(), None)
@@ -357,7 +457,7 @@ fn draw<DB: DrawingBackend>(
     }
     let mut ctx = builder.build_cartesian_2d(xr, yr).map_err(e)?;
     ctx.configure_mesh()
-        .x_desc(chart.x_label.as_str())
+        .x_desc(chart.x_desc())
         .y_desc(chart.y_label.as_str())
         .axis_desc_style(("sans-serif", AXIS_PX))
         .label_style(("sans-serif", TICK_PX))
@@ -400,9 +500,23 @@ fn draw<DB: DrawingBackend>(
             });
         }
     }
+    // Series bands first, under every line.
+    for (i, s) in chart.series.iter().enumerate() {
+        let band = chart.shown_band(s);
+        if band.len() >= 2 && band.iter().any(|b| b.2 > b.1) {
+            let color = PALETTE[i % PALETTE.len()];
+            let outline: Vec<(f64, f64)> = band
+                .iter()
+                .map(|b| (b.0, b.2))
+                .chain(band.iter().rev().map(|b| (b.0, b.1)))
+                .collect();
+            ctx.draw_series([Polygon::new(outline, color.mix(0.2).filled())])
+                .map_err(e)?;
+        }
+    }
     for (i, s) in chart.series.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
-        let pts = s.finite();
+        let pts = chart.shown(s);
         let best = if chart.mark_best { s.best() } else { None };
         let label = series_label(s, best);
         ctx.draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(2)))
@@ -492,6 +606,14 @@ enum Key {
     Dashed(usize, String),
 }
 
+impl Key {
+    fn text(&self) -> &str {
+        match self {
+            Key::Line(_, t) | Key::Band(t) | Key::Dashed(_, t) => t,
+        }
+    }
+}
+
 fn legend_entries(chart: &LineChart) -> Vec<Key> {
     let mut keys: Vec<Key> = chart
         .bands
@@ -517,10 +639,16 @@ fn draw_legend_below<DB: DrawingBackend>(
     keys: &[Key],
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let font = ("sans-serif", LEGEND_PX).into_font().color(&BLACK);
+    let rows = legend_rows(keys).max(1) as usize;
+    let two = rows < keys.len();
+    let left = if two { 24 } else { 104 };
+    let column = (area.dim_in_pixel().0 as i32 - left) / 2;
     for (i, key) in keys.iter().enumerate() {
+        // Column by column: the floor, then the baselines, then the runs read downwards.
+        let (c, r) = (i / rows, i % rows);
         let (x, y) = (
-            104,
-            4 + i as i32 * LEGEND_ROW as i32 + LEGEND_ROW as i32 / 2,
+            left + c as i32 * column,
+            4 + r as i32 * LEGEND_ROW as i32 + LEGEND_ROW as i32 / 2,
         );
         let text = match key {
             Key::Line(color, t) => {
@@ -589,12 +717,12 @@ impl Figure {
 
     /// Width in pixels.
     pub fn width(&self) -> u32 {
-        self.chart.size.0
+        canvas(&self.chart).0
     }
 
-    /// Height in pixels.
+    /// Height in pixels: the chart's, plus the legend's rows when it is drawn below the plot.
     pub fn height(&self) -> u32 {
-        self.chart.size.1
+        canvas(&self.chart).1
     }
 
     /// Writes the SVG to `path` (atomically: a temporary file beside it, then a rename).
@@ -614,7 +742,7 @@ impl Figure {
         let path = path.as_ref();
         ensure_fonts()?;
         atomic_write(path, |tmp| {
-            let root = BitMapBackend::new(tmp, self.chart.size).into_drawing_area();
+            let root = BitMapBackend::new(tmp, canvas(&self.chart)).into_drawing_area();
             draw(&self.chart, &root).map_err(|message| PlotError::Draw {
                 target: path.display().to_string(),
                 message,

@@ -15,6 +15,8 @@
 //! | [`npmi_vs_topics`] | NPMI against the number of topics K, one line per run |
 //! | [`compare_runs`] | two runs of one metric (e.g. temperature 0.1 against 0.5) |
 //! | [`topic_table`] | the top words of each topic with an optional score |
+//! | [`HtmlTable`] | any table of results, with a sentence under it |
+//! | [`seeds_vs_baselines`] | several seeds of each run as a mean with a band (± sd), beside the floor and the baselines |
 //! | [`LineChart`] | any other line chart, with the same styling |
 //!
 //! Text is laid out with DejaVu Sans, which the crate embeds (see `src/plot/fonts/LICENSE`), so
@@ -32,11 +34,11 @@ mod figure;
 mod table;
 
 pub use charts::{
-    coherence_curve, coherence_vs_baselines, compare_runs, info_nce, losses, npmi_and_td,
-    npmi_and_td_runs, npmi_vs_topics, Curve,
+    coherence_curve, coherence_vs_baselines, compare_runs, info_nce, losses, mean_and_band,
+    npmi_and_td, npmi_and_td_runs, npmi_vs_topics, seeds_vs_baselines, Curve,
 };
 pub use figure::{Band, Figure, Legend, LineChart, Reference, Series};
-pub use table::{topic_table, TopicTable};
+pub use table::{topic_table, HtmlTable, TopicTable};
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

@@ -12,7 +12,7 @@ use std::path::Path;
 ///     vec!["game".to_string(), "team".into(), "season".into()],
 /// ];
 /// let table = gcatm::plot::topic_table(&topics, Some(&[0.081, 0.064])).unwrap();
-/// assert!(table.html().contains("<td>god jesus bible</td>"));
+/// assert!(table.html().contains(">god jesus bible</td>"));
 /// assert_eq!(table.len(), 2);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -66,32 +66,180 @@ fn escape(s: &str) -> String {
 }
 
 fn render(topics: &[Vec<String>], scores: Option<&[f64]>) -> String {
-    let mut h = String::new();
-    // A class-scoped style block keeps each cell's markup short (tables of 100 topics).
-    h.push_str(
-        "<style>.gcatm-topics td,.gcatm-topics th{padding:3px 10px;text-align:left;\
-         border-bottom:1px solid #ddd}</style>\n\
-         <table class=\"gcatm-topics\" style=\"border-collapse:collapse;font-family:sans-serif;\
-         font-size:14px\">\n<thead><tr><th>topic</th>",
-    );
+    let mut header = vec!["topic"];
     if scores.is_some() {
-        h.push_str("<th>score</th>");
+        header.push("score");
     }
-    h.push_str("<th>top words</th></tr></thead>\n<tbody>\n");
-    for (k, words) in topics.iter().enumerate() {
-        let _ = write!(h, "<tr><td>{k}</td>");
-        if let Some(s) = scores {
-            let _ = write!(h, "<td>{:.4}</td>", s[k]);
+    header.push("top words");
+    let rows: Vec<Vec<String>> = topics
+        .iter()
+        .enumerate()
+        .map(|(k, words)| {
+            let mut row = vec![k.to_string()];
+            if let Some(s) = scores {
+                row.push(format!("{:.4}", s[k]));
+            }
+            row.push(words.join(" "));
+            row
+        })
+        .collect();
+    // Every cell left-aligned, by inline style: the style sheets of nbconvert and JupyterLab
+    // right-align table cells, and a <style> element may be stripped from untrusted output.
+    html(&header, &rows, |_, _| "left", None)
+}
+
+/// Inline style of every cell: an inline attribute is kept by notebook sanitisers and beats the
+/// front end's table CSS.
+const CELL: &str = "padding:3px 10px;border-bottom:1px solid #ddd;vertical-align:top";
+
+/// The HTML of a table; `align(column, cell)` gives each cell's `text-align`.
+fn html(
+    header: &[&str],
+    rows: &[Vec<String>],
+    align: impl Fn(usize, &str) -> &'static str,
+    note: Option<&str>,
+) -> String {
+    let mut h = String::from(
+        "<table style=\"border-collapse:collapse;font-family:sans-serif;font-size:14px\">\n<thead><tr>",
+    );
+    for (c, name) in header.iter().enumerate() {
+        let _ = write!(
+            h,
+            "<th style=\"{CELL};text-align:{};border-bottom:2px solid #999\">{}</th>",
+            align(c, name),
+            escape(name)
+        );
+    }
+    h.push_str("</tr></thead>\n<tbody>\n");
+    for row in rows {
+        h.push_str("<tr>");
+        for (c, cell) in row.iter().enumerate() {
+            // Leading spaces mark a sub-row (e.g. one seed under the mean): kept as an indent.
+            let indent = cell.len() - cell.trim_start().len();
+            let pad = if indent > 0 { ";padding-left:26px" } else { "" };
+            let _ = write!(
+                h,
+                "<td style=\"{CELL};text-align:{}{pad}\">{}</td>",
+                align(c, cell),
+                escape(cell.trim_start())
+            );
         }
-        let words: Vec<String> = words.iter().map(|w| escape(w)).collect();
-        let _ = writeln!(h, "<td>{}</td></tr>", words.join(" "));
+        h.push_str("</tr>\n");
     }
     h.push_str("</tbody>\n</table>");
+    if let Some(n) = note {
+        let _ = write!(
+            h,
+            "\n<p style=\"font-family:sans-serif;font-size:14px;max-width:60em;text-align:left\">{}</p>",
+            escape(n)
+        );
+    }
     h
 }
 
+/// A table of text cells as HTML, with an optional sentence under it: shows itself inline in evcxr
+/// (`text/html`). The first column is left-aligned, the others right-aligned (numbers).
+///
+/// ```
+/// use gcatm::plot::HtmlTable;
+/// let t = HtmlTable::new(&["run", "NPMI"], vec![vec!["entry 7".into(), "0.142".into()]])
+///     .note("entry 7 is below every baseline");
+/// assert!(t.html().contains("text-align:right\">0.142</td>"));
+/// assert!(t.html().ends_with("entry 7 is below every baseline</p>"));
+/// assert_eq!(t.to_markdown(), "| run | NPMI |\n|---|--:|\n| entry 7 | 0.142 |\n\nentry 7 is below every baseline\n");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct HtmlTable {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+    note: Option<String>,
+    html: String,
+}
+
+impl HtmlTable {
+    /// A table with these column names and rows (each as long as the header).
+    pub fn new<S: AsRef<str>>(header: &[S], rows: Vec<Vec<String>>) -> HtmlTable {
+        let header: Vec<String> = header.iter().map(|h| h.as_ref().to_string()).collect();
+        let mut t = HtmlTable {
+            header,
+            rows,
+            note: None,
+            html: String::new(),
+        };
+        t.render();
+        t
+    }
+
+    /// Adds a sentence under the table (e.g. its verdict).
+    pub fn note(mut self, text: impl Into<String>) -> HtmlTable {
+        self.note = Some(text.into());
+        self.render();
+        self
+    }
+
+    fn render(&mut self) {
+        let header: Vec<&str> = self.header.iter().map(String::as_str).collect();
+        let align = |c: usize, _: &str| if c == 0 { "left" } else { "right" };
+        self.html = html(&header, &self.rows, align, self.note.as_deref());
+    }
+
+    /// The HTML (a `<table>`, then the note as a `<p>`).
+    pub fn html(&self) -> &str {
+        &self.html
+    }
+
+    /// The rows.
+    pub fn rows(&self) -> &[Vec<String>] {
+        &self.rows
+    }
+
+    /// The sentence under the table.
+    pub fn note_text(&self) -> Option<&str> {
+        self.note.as_deref()
+    }
+
+    /// The table as Markdown (for a README), the note as a paragraph after it.
+    pub fn to_markdown(&self) -> String {
+        let cell = |s: &str| s.trim().replace('|', "\\|");
+        let mut m = format!(
+            "| {} |\n|",
+            self.header
+                .iter()
+                .map(|h| cell(h))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        );
+        for c in 0..self.header.len() {
+            m.push_str(if c == 0 { "---|" } else { "--:|" });
+        }
+        m.push('\n');
+        for row in &self.rows {
+            let _ = writeln!(
+                m,
+                "| {} |",
+                row.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | ")
+            );
+        }
+        if let Some(n) = &self.note {
+            let _ = write!(m, "\n{n}\n");
+        }
+        m
+    }
+
+    /// What [`HtmlTable::evcxr_display`] shows: its MIME type and content.
+    pub fn display_content(&self) -> (&'static str, &str) {
+        ("text/html", &self.html)
+    }
+
+    /// Shows the table inline in an evcxr notebook (called by evcxr on a cell's last value).
+    pub fn evcxr_display(&self) {
+        let (mime, content) = self.display_content();
+        evcxr_runtime::mime_type(mime).text(content);
+    }
+}
+
 impl TopicTable {
-    /// The HTML: a `<style>` element for the table's class, then the `<table>`.
+    /// The HTML `<table>` (every cell styled inline).
     pub fn html(&self) -> &str {
         &self.html
     }

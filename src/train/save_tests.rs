@@ -208,6 +208,7 @@ fn fail_at(
         assert!(
             [
                 "config.json",
+                "provenance.json",
                 "history.jsonl",
                 "topics.txt",
                 "checkpoint",

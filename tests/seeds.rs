@@ -1,0 +1,97 @@
+//! Three seeds of an entry: trained into their folders, read back from the evidence alone (no
+//! checkpoint), the notebook's own run recorded as its seed, and who trained each run.
+use gcatm::experiments::reproduce::{load_data, run_entry, Origin};
+use gcatm::experiments::seeds::{
+    read_seeds, results_table, run_seeds, seed_dir, SeedSummary, SEEDS,
+};
+use gcatm::experiments::{entry, Budget};
+use gcatm::train::RunFolder;
+
+#[test]
+fn seeds_train_record_and_read_back_from_their_evidence() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (runs_out, seeds_out) = (tmp.path().join("runs"), tmp.path().join("seeds"));
+    let data = load_data(Budget::Smoke, None).unwrap();
+    let evaluator = data.evaluator().unwrap();
+    let e = entry("7").unwrap();
+    let main = run_entry(e, Budget::Smoke, &data, &evaluator, &runs_out, |_| {}).unwrap();
+    let mut seen = Vec::new();
+    let runs = run_seeds(
+        e,
+        Budget::Smoke,
+        &data,
+        &evaluator,
+        &seeds_out,
+        Some(&main),
+        &SEEDS,
+        |s, _| {
+            if !seen.contains(&s) {
+                seen.push(s);
+            }
+        },
+    )
+    .unwrap();
+    // Seed 0 is the notebook's run (not trained again); 1 and 2 were trained now.
+    assert_eq!(seen, [1, 2]);
+    let seeds: Vec<u64> = runs.iter().map(|r| r.seed).collect();
+    assert_eq!(seeds, SEEDS);
+    assert_eq!(runs[0].row.best_npmi, main.row.best_npmi);
+    assert_eq!(runs[1].origin, Origin::Trained);
+    // Other seeds train other networks.
+    assert_ne!(runs[1].row.best_npmi, runs[2].row.best_npmi);
+
+    // The evidence without checkpoints is enough to read every seed back, with the same numbers.
+    for s in SEEDS {
+        let dir = seed_dir(&seeds_out, e, s);
+        for gone in ["checkpoint", "best"] {
+            let _ = std::fs::remove_dir_all(dir.join(gone));
+        }
+        // Each run says which build trained it from epoch 0.
+        let by = RunFolder::new(&dir).trained_by().unwrap();
+        assert_eq!(by.len(), 1, "seed {s}");
+        assert_eq!(by[0].from_epoch, 0);
+        assert_eq!(by[0].build, gcatm::provenance::Build::current());
+    }
+    let back = read_seeds(e, Budget::Smoke, &data.description, &seeds_out, &SEEDS).unwrap();
+    assert_eq!(back.len(), 3);
+    for (a, b) in runs.iter().zip(&back) {
+        assert_eq!(b.origin, Origin::Reused);
+        assert_eq!(
+            (a.row.best_npmi, a.row.td, a.row.final_npmi),
+            (b.row.best_npmi, b.row.td, b.row.final_npmi)
+        );
+        assert_eq!(a.history.metric("npmi"), b.history.metric("npmi"));
+    }
+    let again = run_seeds(
+        e,
+        Budget::Smoke,
+        &data,
+        &evaluator,
+        &seeds_out,
+        None,
+        &SEEDS,
+        |s, _| panic!("seed {s} trained again"),
+    )
+    .unwrap();
+    assert!(again.iter().all(|r| r.origin == Origin::Reused));
+
+    // The results table: the mean over the seeds, one row per seed, every baseline, the floor.
+    let s = SeedSummary::of(&runs);
+    let bests: Vec<f64> = runs.iter().filter_map(|r| r.row.best_npmi).collect();
+    assert!((s.best_npmi.mean - bests.iter().sum::<f64>() / 3.0).abs() < 1e-12);
+    let baselines = data.baselines(&evaluator, e.topics).unwrap();
+    let table = results_table(&runs, &baselines, None);
+    assert_eq!(table.rows().len(), 1 + 3 + baselines.models().len() + 1);
+    assert_eq!(table.rows()[0][1], s.best_npmi.format(3));
+    assert!(table
+        .note_text()
+        .unwrap()
+        .starts_with("Over seeds 0, 1 and 2: best NPMI "));
+
+    // A changed configuration in a seed's folder is not read back as that seed.
+    let cfg_path = RunFolder::new(seed_dir(&seeds_out, e, 1)).config();
+    let text = std::fs::read_to_string(&cfg_path).unwrap();
+    std::fs::write(&cfg_path, text.replace("\"seed\": 1", "\"seed\": 5")).unwrap();
+    let back = read_seeds(e, Budget::Smoke, &data.description, &seeds_out, &SEEDS).unwrap();
+    assert_eq!(back.iter().map(|r| r.seed).collect::<Vec<_>>(), [0, 2]);
+}
