@@ -95,3 +95,51 @@ fn seeds_train_record_and_read_back_from_their_evidence() {
     let back = read_seeds(e, Budget::Smoke, &data.description, &seeds_out, &SEEDS).unwrap();
     assert_eq!(back.iter().map(|r| r.seed).collect::<Vec<_>>(), [0, 2]);
 }
+
+/// The shipped seed runs (`notebooks/seeds/cpu/`) are what they say: each folder holds a finished
+/// run of its entry's `cpu` configuration at its seed, with its provenance, and no checkpoint.
+#[test]
+fn shipped_seeds_are_finished_runs_of_their_configuration() {
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks/seeds/cpu");
+    let (mut shipped, mut folders) = (0, 0);
+    for e in gcatm::experiments::reproduce::all_entries() {
+        for s in [0u64, 1, 2] {
+            let dir = seed_dir(&out, e, s);
+            if !dir.join("config.json").is_file() {
+                continue;
+            }
+            folders += 1;
+            // A folder with a checkpoint is being trained on this machine; a clone has none.
+            if dir.join("checkpoint").exists() {
+                continue;
+            }
+            shipped += 1;
+            let runs = read_seeds(e, Budget::Cpu, "20ng-1883", &out, &[s]).unwrap();
+            assert_eq!(
+                runs.len(),
+                1,
+                "{} is not a finished run of entry {} at seed {s}",
+                dir.display(),
+                e.label
+            );
+            let r = &runs[0];
+            assert_eq!(r.row.epochs, 200);
+            assert!(
+                r.row.best_npmi.is_some_and(|v| v > 0.0),
+                "{}",
+                dir.display()
+            );
+            let by = RunFolder::new(&dir).trained_by().unwrap();
+            assert!(
+                !by.is_empty() && by[0].from_epoch == 0,
+                "{}: no provenance",
+                dir.display()
+            );
+        }
+    }
+    // Seed 0 and seed 1 of every entry at least (seed 2 as it is trained), all checked in a clone.
+    assert!(
+        folders >= 26 && shipped >= 13,
+        "{folders} seed folders, {shipped} checked"
+    );
+}

@@ -229,12 +229,12 @@ impl Baselines {
     ///     floor: Floor { mean: 0.055, std: 0.01, options: FloorOptions::new(20) },
     ///     lda_npmi: 0.20, lda_td: 0.67, lda_seconds: 16.0, prodlda: None, gibbs: None,
     /// };
-    /// assert_eq!(b.lines(|m| m.npmi), [("LDA (variational), K = 20".to_string(), 0.20)]);
+    /// assert_eq!(b.lines(|m| m.npmi), [("LDA (variational)".to_string(), 0.20)]);
     /// ```
     pub fn lines<T>(&self, value: impl Fn(&BaselineScore) -> T) -> Vec<(String, T)> {
         self.models()
             .iter()
-            .map(|m| (format!("{}, K = {}", m.name, self.topics), value(m)))
+            .map(|m| (m.name.clone(), value(m)))
             .collect()
     }
 

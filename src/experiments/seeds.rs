@@ -643,3 +643,94 @@ pub fn baselines_table(baselines: &std::collections::BTreeMap<usize, Baselines>)
     }
     HtmlTable::new(&["K", "baseline (seed 0)", "NPMI", "TD@25", "fit s"], rows)
 }
+
+/// Every entry's seed rows, and the baselines of each K: what [`read_evidence`] reads.
+pub type Evidence = (
+    Vec<Vec<SummaryRow>>,
+    std::collections::BTreeMap<usize, Baselines>,
+);
+
+/// What `out` (e.g. the shipped `notebooks/seeds/cpu`) holds for `budget`: every entry's finished
+/// seeds ([`read_seeds`], in [`super::reproduce::all_entries`] order, entries without any left
+/// out) and the baselines kept beside them (`out/baselines-k<K>.json`, for `corpus`).
+pub fn read_evidence(budget: Budget, corpus: &str, out: &Path) -> Result<Evidence, ReproduceError> {
+    let mut groups = Vec::new();
+    let mut baselines = std::collections::BTreeMap::new();
+    for e in reproduce::all_entries() {
+        let runs = read_seeds(e, budget, corpus, out, &SEEDS)?;
+        if runs.is_empty() {
+            continue;
+        }
+        if let std::collections::btree_map::Entry::Vacant(slot) = baselines.entry(e.topics) {
+            slot.insert(reproduce::read_baselines(out, e.topics, corpus)?);
+        }
+        groups.push(runs.into_iter().map(|r| r.row).collect());
+    }
+    Ok((groups, baselines))
+}
+
+/// Best NPMI against K over the seeds: the log's two sections (entries 2–6 and 7–11, τ = 0.5) as
+/// the mean over each entry's seeds with a ± sd band, entry 1 (τ = 0.1) as its own point, and
+/// each model baseline and the random floor as a line over the same K.
+pub fn chart_by_topics(
+    groups: &[Vec<SummaryRow>],
+    baselines: &std::collections::BTreeMap<usize, Baselines>,
+    title: &str,
+) -> Result<crate::plot::Figure, crate::plot::PlotError> {
+    let line = |labels: &[&str]| {
+        let mut pts: Vec<(f64, f64, f64, f64)> = groups
+            .iter()
+            .filter(|g| {
+                g.first()
+                    .is_some_and(|r| labels.contains(&r.entry.as_str()))
+            })
+            .map(|g| {
+                let s = Spread::of(&g.iter().filter_map(|r| r.best_npmi).collect::<Vec<_>>());
+                (g[0].topics as f64, s.mean, s.mean - s.sd, s.mean + s.sd)
+            })
+            .collect();
+        pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+        (
+            pts.iter().map(|p| (p.0, p.1)).collect::<Vec<_>>(),
+            pts.iter().map(|p| (p.0, p.2, p.3)).collect::<Vec<_>>(),
+        )
+    };
+    let mut chart = crate::plot::LineChart::new(title)
+        .x_label("number of topics K")
+        .y_label("best NPMI (mean ± sd of the seeds)")
+        .markers(true)
+        .legend(crate::plot::Legend::Below);
+    for (name, labels) in [
+        (
+            "section 1, hard label (2-6)",
+            &["2", "3", "4", "5", "6"][..],
+        ),
+        (
+            "section 2, mean label (7-11)",
+            &["7", "8", "9", "10", "11"][..],
+        ),
+        ("entry 1 (hard, tau 0.1)", &["1"][..]),
+    ] {
+        let (mean, band) = line(labels);
+        chart = chart.series_with_band(name, mean, band);
+    }
+    let names: Vec<String> = baselines.values().next().map_or(Vec::new(), |b| {
+        b.models().into_iter().map(|m| m.name).collect()
+    });
+    for (i, name) in names.iter().enumerate() {
+        let pts: Vec<(f64, f64)> = baselines
+            .iter()
+            .filter_map(|(k, b)| b.models().get(i).map(|m| (*k as f64, m.npmi)))
+            .collect();
+        chart = chart.series(name.clone(), pts);
+    }
+    chart
+        .series(
+            "random 10-word topics",
+            baselines
+                .iter()
+                .map(|(k, b)| (*k as f64, b.floor.mean))
+                .collect(),
+        )
+        .build()
+}

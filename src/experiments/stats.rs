@@ -51,7 +51,7 @@ impl Spread {
     /// ```
     pub fn format(&self, decimals: usize) -> String {
         if self.values.is_empty() {
-            return "-".into();
+            return "–".into();
         }
         format!("{:.d$} ± {:.d$}", self.mean, self.sd, d = decimals)
     }

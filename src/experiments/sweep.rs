@@ -757,10 +757,44 @@ fn mean_sd(values: &[f64]) -> String {
 /// assert!(t.contains("| 20 | log | 2 | 10 | 0.120 ± 0.028 |"));
 /// ```
 pub fn table(rows: &[SweepRow], baselines: &[Baselines]) -> String {
-    let mut out = String::from(
-        "| K | recipe | seeds | epochs | best NPMI | TD@25 at best | final NPMI | final TD@25 | reached NPMI ≥ 0.20 & TD ≥ 0.6 (kept) | minutes |\n\
-         |---|---|---|---|---|---|---|---|---|---|\n",
+    let (header, cells) = table_cells(rows);
+    let mut out = format!(
+        "| {} |\n|{}\n",
+        header.join(" | "),
+        "---|".repeat(header.len())
     );
+    for r in cells {
+        out.push_str(&format!("| {} |\n", r.join(" | ")));
+    }
+    for line in table_notes(rows, baselines) {
+        out.push_str(&format!("\n{line}"));
+    }
+    out.push('\n');
+    out
+}
+
+/// [`table`] as an HTML table for a notebook: the same rows, the baselines and any failed runs
+/// in the sentence under it.
+pub fn table_html(rows: &[SweepRow], baselines: &[Baselines]) -> crate::plot::HtmlTable {
+    let (header, cells) = table_cells(rows);
+    crate::plot::HtmlTable::new(&header, cells).note(table_notes(rows, baselines).join(" "))
+}
+
+/// The header and one row per (K, recipe) of [`table`].
+fn table_cells(rows: &[SweepRow]) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let header = vec![
+        "K",
+        "recipe",
+        "seeds",
+        "epochs",
+        "best NPMI",
+        "TD@25 at best",
+        "final NPMI",
+        "final TD@25",
+        "reached NPMI ≥ 0.20 & TD ≥ 0.6 (kept)",
+        "minutes",
+    ];
+    let mut cells = Vec::new();
     for ((k, name), group) in groups(rows) {
         let pick = |f: &dyn Fn(&SweepRow) -> Option<f64>| -> Vec<f64> {
             group.iter().filter_map(|r| f(r)).collect()
@@ -770,18 +804,25 @@ pub fn table(rows: &[SweepRow], baselines: &[Baselines]) -> String {
         epochs_shown.dedup();
         let reached = group.iter().filter(|r| r.reached(GOAL).is_some()).count();
         let kept = group.iter().filter(|r| r.kept(GOAL)).count();
-        out.push_str(&format!(
-            "| {k} | {name} | {} | {} | {} | {} | {} | {} | {reached} of {} ({kept}) | {} |\n",
-            group.len(),
+        cells.push(vec![
+            k.to_string(),
+            name.to_string(),
+            group.len().to_string(),
             epochs_shown.join("/"),
             mean_sd(&pick(&|r| r.best().map(|p| p.npmi))),
             mean_sd(&pick(&|r| r.best().map(|p| p.td))),
             mean_sd(&pick(&|r| r.last().map(|p| p.npmi))),
             mean_sd(&pick(&|r| r.last().map(|p| p.td))),
-            group.len(),
+            format!("{reached} of {} ({kept})", group.len()),
             mean_sd(&pick(&|r| Some(r.wall_seconds / 60.0))),
-        ));
+        ]);
     }
+    (header, cells)
+}
+
+/// The sentences under [`table`]: each K's baselines, then the failed runs.
+fn table_notes(rows: &[SweepRow], baselines: &[Baselines]) -> Vec<String> {
+    let mut out = Vec::new();
     for b in baselines {
         let models: Vec<String> = b
             .models()
@@ -793,8 +834,8 @@ pub fn table(rows: &[SweepRow], baselines: &[Baselines]) -> String {
                 )
             })
             .collect();
-        out.push_str(&format!(
-            "\nK = {}: random 10-word topics NPMI {:.3} ± {:.3}; {}.",
+        out.push(format!(
+            "K = {}: random 10-word topics NPMI {:.3} ± {:.3}; {}.",
             b.topics,
             b.floor.mean,
             b.floor.std,
@@ -810,9 +851,8 @@ pub fn table(rows: &[SweepRow], baselines: &[Baselines]) -> String {
         })
         .collect();
     if !failed.is_empty() {
-        out.push_str(&format!("\n\nFailed: {}", failed.join("; ")));
+        out.push(format!("\nFailed: {}", failed.join("; ")));
     }
-    out.push('\n');
     out
 }
 

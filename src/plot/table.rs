@@ -117,9 +117,15 @@ fn html(
             // Leading spaces mark a sub-row (e.g. one seed under the mean): kept as an indent.
             let indent = cell.len() - cell.trim_start().len();
             let pad = if indent > 0 { ";padding-left:26px" } else { "" };
+            // Numbers (right-aligned) stay on one line: "0.142 ± 0.004" must not wrap.
+            let nowrap = if align(c, cell) == "right" {
+                ";white-space:nowrap"
+            } else {
+                ""
+            };
             let _ = write!(
                 h,
-                "<td style=\"{CELL};text-align:{}{pad}\">{}</td>",
+                "<td style=\"{CELL};text-align:{}{pad}{nowrap}\">{}</td>",
                 align(c, cell),
                 escape(cell.trim_start())
             );
@@ -144,7 +150,7 @@ fn html(
 /// use gcatm::plot::HtmlTable;
 /// let t = HtmlTable::new(&["run", "NPMI"], vec![vec!["entry 7".into(), "0.142".into()]])
 ///     .note("entry 7 is below every baseline");
-/// assert!(t.html().contains("text-align:right\">0.142</td>"));
+/// assert!(t.html().contains("text-align:right;white-space:nowrap\">0.142</td>"));
 /// assert!(t.html().ends_with("entry 7 is below every baseline</p>"));
 /// assert_eq!(t.to_markdown(), "| run | NPMI |\n|---|--:|\n| entry 7 | 0.142 |\n\nentry 7 is below every baseline\n");
 /// ```
