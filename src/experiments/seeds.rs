@@ -555,7 +555,8 @@ pub fn curves(runs: &[SeedRun], metric: &str) -> Vec<Vec<(f64, f64)>> {
 }
 
 /// Every entry over its seeds as one HTML table: its settings, best and final NPMI, final TD@25
-/// and wall time (mean ± sd), and the strongest model baseline's NPMI and TD@25 at its K. The
+/// and wall time (mean ± sd), and the NPMI and TD@25 of the model baseline with the highest NPMI
+/// at its K (which model: [`baselines_table`]). The
 /// sentence under it says how many entries' mean best NPMI reach the strongest baseline's.
 /// `groups` holds each entry's seed rows, `baselines` the baselines of each K.
 pub fn summary_table(
@@ -578,7 +579,6 @@ pub fn summary_table(
         }
         rows.push(vec![
             first.entry.clone(),
-            first.section.to_string(),
             first.variant.clone(),
             first.topics.to_string(),
             format!("{:.0e}", first.generator_lr),
@@ -588,9 +588,9 @@ pub fn summary_table(
             s.best_npmi.format(3),
             s.final_npmi.format(3),
             s.td.format(2),
-            strongest.as_ref().map_or("–".into(), |b| {
-                format!("{:.3} / {:.2} ({})", b.npmi, b.td, b.name)
-            }),
+            strongest
+                .as_ref()
+                .map_or("–".into(), |b| format!("{:.3} / {:.2}", b.npmi, b.td)),
             s.wall_seconds.format(0),
         ]);
     }
@@ -601,7 +601,6 @@ pub fn summary_table(
     HtmlTable::new(
         &[
             "entry",
-            "section",
             "variant",
             "K",
             "generator lr",
@@ -611,7 +610,7 @@ pub fn summary_table(
             "best NPMI",
             "final NPMI",
             "final TD@25",
-            "strongest baseline NPMI / TD@25",
+            "strongest baseline: NPMI / TD@25",
             "wall s",
         ],
         rows,
