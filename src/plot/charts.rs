@@ -299,7 +299,9 @@ fn round2(v: f64) -> f64 {
 /// move together, as in a collapse where NPMI climbs while TD falls. `floor` is the random-topic
 /// NPMI (mean, sd; a band) and `baselines` the model baselines at the same K, each a name with
 /// its NPMI and TD (two dashed lines each, e.g. [`crate::experiments::reproduce::Baselines::lines`]
-/// with `|m| (m.npmi, m.td)`). The y range is 0 (or below, for negative NPMI, in steps of 0.05) to 1.
+/// with `|m| (m.npmi, m.td)`). The y range runs from 0 (or below, for negative NPMI) to just above
+/// the highest value drawn, in steps of 0.05 and at most 1, so that an NPMI of 0.1–0.3 is not
+/// squeezed into the bottom of a 0–1 axis.
 ///
 /// ```
 /// let npmi = vec![(0.0, 0.04), (10.0, 0.12), (20.0, 0.15)];
@@ -307,7 +309,7 @@ fn round2(v: f64) -> f64 {
 /// let lda = [("LDA".to_string(), (0.2, 0.67))];
 /// let fig = gcatm::plot::npmi_and_td("entry 7", npmi, td, Some((0.05, 0.016)), &lda).unwrap();
 /// assert!(fig.svg().contains("LDA TD@25: 0.670"));
-/// assert_eq!(fig.chart().y_range, Some((0.0, 1.0)));
+/// assert_eq!(fig.chart().y_range, Some((0.0, 0.7)));
 /// ```
 pub fn npmi_and_td(
     title: &str,
@@ -365,5 +367,14 @@ pub fn npmi_and_td_runs<S: AsRef<str>>(
             .reference_in(format!("{name} NPMI: {npmi:.3}"), *npmi, i)
             .reference_in(format!("{name} TD@25: {td:.3}"), *td, i);
     }
-    chart.y_range(lo, 1.0).build()
+    let ys: Vec<f64> = runs
+        .iter()
+        .flat_map(|r| r.1.iter().chain(r.2.iter()).map(|p| p.1))
+        .collect();
+    let lines: Vec<(String, f64)> = baselines
+        .iter()
+        .flat_map(|(n, (a, b))| [(n.clone(), *a), (n.clone(), *b)])
+        .collect();
+    let (_, hi) = coherence_range(&ys, floor, &lines);
+    chart.y_range(lo, hi.min(1.0)).build()
 }
