@@ -143,3 +143,27 @@ fn shipped_seeds_are_finished_runs_of_their_configuration() {
         "{folders} seed folders, {shipped} checked"
     );
 }
+
+/// The README's results tables are the shipped evidence's (`cargo run --release --example
+/// results` prints them): the text between its `<!-- results -->` markers.
+#[test]
+fn readme_results_are_the_shipped_evidence() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let data = gcatm::experiments::reproduce::load_data(Budget::Cpu, None).unwrap();
+    let evidence = gcatm::experiments::seeds::read_evidence(
+        Budget::Cpu,
+        &data.description,
+        &root.join("notebooks/seeds/cpu"),
+    )
+    .unwrap();
+    assert_eq!(evidence.0.len(), 13, "every entry has shipped seeds");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let (start, end) = ("<!-- results -->\n", "<!-- /results -->");
+    let from = readme.find(start).expect("the README's results marker") + start.len();
+    let to = readme[from..].find(end).expect("the README's end marker") + from;
+    assert_eq!(
+        &readme[from..to],
+        gcatm::experiments::seeds::results_markdown(&evidence),
+        "README.md's results differ from the shipped evidence: run `cargo run --release --example results` and paste its output"
+    );
+}

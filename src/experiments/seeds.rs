@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 /// The seeds of every entry's comparison.
 pub const SEEDS: [u64; 3] = [0, 1, 2];
 
-/// One seed's finished run of an entry: its row and history (the networks are not kept).
+/// One seed's finished run of an entry: its row, history and final metrics (the networks are not
+/// kept: everything a notebook draws of a finished run is here).
 #[derive(Debug, Clone)]
 pub struct SeedRun {
     /// The seed.
@@ -28,6 +29,8 @@ pub struct SeedRun {
     pub row: SummaryRow,
     /// Its history (epochs, with the metrics of every evaluation).
     pub history: History,
+    /// Its final metrics (`metrics.json`: the final networks' topics and each topic's NPMI).
+    pub summary: RunSummary,
     /// Trained by this call, continued, or read back finished.
     pub origin: Origin,
 }
@@ -84,6 +87,7 @@ fn read_finished(
         dir: dir.to_path_buf(),
         row,
         history,
+        summary,
         origin: Origin::Reused,
     }))
 }
@@ -117,6 +121,7 @@ where
         dir,
         row,
         history,
+        summary: run.summary,
         origin: run.origin,
     })
 }
@@ -154,6 +159,7 @@ pub fn record_seed(run: &EntryRun, out: &Path) -> Result<SeedRun, ReproduceError
         dir,
         row,
         history: run.history().clone(),
+        summary: run.summary.clone(),
         origin: run.origin,
     })
 }
@@ -732,4 +738,23 @@ pub fn chart_by_topics(
                 .collect(),
         )
         .build()
+}
+
+/// The README's results, from [`read_evidence`]: every entry over its seeds ([`summary_table`])
+/// and the baselines of each K ([`baselines_table`]) as Markdown, one after the other. A test
+/// checks that the README carries exactly this text for the shipped evidence.
+///
+/// ```
+/// use gcatm::experiments::seeds::results_markdown;
+/// let md = results_markdown(&(Vec::new(), Default::default()));
+/// assert!(md.starts_with("| entry | variant | K |"));
+/// assert!(md.contains("| K | baseline (seed 0) | NPMI | TD@25 | fit s |"));
+/// ```
+pub fn results_markdown(evidence: &Evidence) -> String {
+    let (groups, baselines) = evidence;
+    format!(
+        "{}\n{}",
+        summary_table(groups, baselines).to_markdown(),
+        baselines_table(baselines).to_markdown()
+    )
 }

@@ -64,7 +64,7 @@ pub fn coherence_curve<S: AsRef<str>>(
             .x_label("epoch")
             .y_label(metric)
             .mark_best(mark_best)
-            .legend(Legend::LowerRight),
+            .legend(Legend::Below),
         series,
     )
     .build()
@@ -116,7 +116,7 @@ pub fn compare_runs(
         .series(a_name, a_points.to_vec())
         .series(b_name, b_points.to_vec())
         .mark_best(true)
-        .legend(Legend::LowerRight)
+        .legend(Legend::Below)
         .build()
 }
 

@@ -32,7 +32,6 @@ const PALETTE: [RGBColor; 9] = [
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Legend {
     /// Top right corner of the plotting area.
-    #[default]
     UpperRight,
     /// Top left corner.
     UpperLeft,
@@ -40,7 +39,9 @@ pub enum Legend {
     LowerRight,
     /// Bottom left corner.
     LowerLeft,
-    /// Under the plot, outside the data: for charts whose lines may pass anywhere.
+    /// Under the plot, outside the data: the default, because a legend inside the plotting area
+    /// can cover a line wherever it goes.
+    #[default]
     Below,
     /// No legend.
     Hidden,
