@@ -116,7 +116,9 @@ fn png_has_the_figure_size_and_content() {
         bytes.len()
     );
     let png = Png::decode(&bytes);
-    assert_eq!((png.width, png.height), (800, 480));
+    // 800 x 480 for the plot, and the legend's rows under it (the default: outside the data).
+    assert_eq!((png.width, png.height), (fig.width(), fig.height()));
+    assert!(png.width == 800 && png.height > 480, "{}x{}", png.width, png.height);
     // The line and axes are drawn: the picture is not blank.
     assert!(png.dark_pixels(0, png.height) > 1_000);
     // Overwrite in place, no temporary file left beside it.
@@ -131,6 +133,8 @@ fn png_size_follows_the_chart() {
     LineChart::new("small")
         .series("s", vec![(0.0, 0.0), (1.0, 1.0)])
         .size(400, 300)
+        // A legend inside the plot adds no rows under it.
+        .legend(gcatm::plot::Legend::UpperRight)
         .build()
         .unwrap()
         .save_png(&path)

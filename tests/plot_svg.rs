@@ -48,7 +48,9 @@ fn losses_has_title_axis_names_and_one_line_per_series() {
     let e = curve(20, |i| 0.02 * i);
     let fig = plot::losses(&[("D", d), ("G", g), ("E", e)], "iteration").unwrap();
     let svg = fig.svg();
-    assert_svg_root(svg, 800, 480);
+    // The plot's 800 x 480 and the legend's rows under it (the default: outside the data).
+    assert!(fig.height() > 480);
+    assert_svg_root(svg, 800, fig.height());
     let t = texts(svg);
     for want in ["Training losses", "iteration", "loss", "D", "G", "E"] {
         assert!(
