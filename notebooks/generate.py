@@ -634,8 +634,7 @@ gcatm::plot::LineChart::new("seed 0, InfoNCE per epoch: lr 1e-4 vs 1e-6")
             md("### Was 1e-6 \"very poor\"?\nThe log's verdict, tested here: best NPMI and final TD@25 of entry 12 "
                "against entry 11 over the seeds, by Welch's two-sided t-test (α = 0.05; "
                "`gcatm::experiments::seeds::sibling_verdicts`), and how much each seed-0 run's InfoNCE moved from "
-               "its first epoch to its last (the project's reading: Adam moves each weight by about the learning "
-               "rate per step at most, so at 1e-6 the networks stay near their initialisation)."),
+               "its first epoch to its last."),
             code("""
 {
     let rows = |runs: &[seeds::SeedRun]| runs.iter().map(|r| r.row.clone()).collect::<Vec<_>>();

@@ -93,6 +93,16 @@ fn render(topics: &[Vec<String>], scores: Option<&[f64]>) -> String {
 const CELL: &str = "padding:3px 10px;border-bottom:1px solid #ddd;vertical-align:top";
 
 /// The HTML of a table; `align(column, cell)` gives each cell's `text-align`.
+/// Whether a cell reads as a number: "0.142", "-0.05", "1e-6", "0.131 ± 0.024", "0.225 / 0.39".
+fn is_number(text: &str) -> bool {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) if c.is_ascii_digit() => true,
+        Some('-' | '+' | '−' | '.') => chars.next().is_some_and(|c| c.is_ascii_digit()),
+        _ => false,
+    }
+}
+
 fn html(
     header: &[&str],
     rows: &[Vec<String>],
@@ -144,13 +154,14 @@ fn html(
 }
 
 /// A table of text cells as HTML, with an optional sentence under it: shows itself inline in evcxr
-/// (`text/html`). The first column is left-aligned, the others right-aligned (numbers).
+/// (`text/html`). Columns of numbers are right-aligned and do not wrap, columns of text left-aligned.
 ///
 /// ```
 /// use gcatm::plot::HtmlTable;
 /// let t = HtmlTable::new(&["run", "NPMI"], vec![vec!["entry 7".into(), "0.142".into()]])
 ///     .note("entry 7 is below every baseline");
 /// assert!(t.html().contains("text-align:right;white-space:nowrap\">0.142</td>"));
+/// assert!(t.html().contains("text-align:left\">entry 7</td>"));
 /// assert!(t.html().ends_with("entry 7 is below every baseline</p>"));
 /// assert_eq!(t.to_markdown(), "| run | NPMI |\n|---|--:|\n| entry 7 | 0.142 |\n\nentry 7 is below every baseline\n");
 /// ```
@@ -183,9 +194,29 @@ impl HtmlTable {
         self
     }
 
+    /// Per column: whether every cell of it is a number (or the placeholder "–"), so that it is
+    /// right-aligned; text columns are left-aligned.
+    fn numeric_columns(&self) -> Vec<bool> {
+        (0..self.header.len())
+            .map(|c| {
+                let cells = self.rows.iter().filter_map(|r| r.get(c));
+                let mut any = false;
+                for cell in cells {
+                    match cell.trim() {
+                        "–" | "-" | "" => {}
+                        t if is_number(t) => any = true,
+                        _ => return false,
+                    }
+                }
+                any
+            })
+            .collect()
+    }
+
     fn render(&mut self) {
         let header: Vec<&str> = self.header.iter().map(String::as_str).collect();
-        let align = |c: usize, _: &str| if c == 0 { "left" } else { "right" };
+        let numeric = self.numeric_columns();
+        let align = |c: usize, _: &str| if numeric[c] { "right" } else { "left" };
         self.html = html(&header, &self.rows, align, self.note.as_deref());
     }
 
@@ -215,8 +246,8 @@ impl HtmlTable {
                 .collect::<Vec<_>>()
                 .join(" | ")
         );
-        for c in 0..self.header.len() {
-            m.push_str(if c == 0 { "---|" } else { "--:|" });
+        for numeric in self.numeric_columns() {
+            m.push_str(if numeric { "--:|" } else { "---|" });
         }
         m.push('\n');
         for row in &self.rows {
