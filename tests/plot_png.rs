@@ -118,7 +118,12 @@ fn png_has_the_figure_size_and_content() {
     let png = Png::decode(&bytes);
     // 800 x 480 for the plot, and the legend's rows under it (the default: outside the data).
     assert_eq!((png.width, png.height), (fig.width(), fig.height()));
-    assert!(png.width == 800 && png.height > 480, "{}x{}", png.width, png.height);
+    assert!(
+        png.width == 800 && png.height > 480,
+        "{}x{}",
+        png.width,
+        png.height
+    );
     // The line and axes are drawn: the picture is not blank.
     assert!(png.dark_pixels(0, png.height) > 1_000);
     // Overwrite in place, no temporary file left beside it.
