@@ -92,7 +92,6 @@ fn render(topics: &[Vec<String>], scores: Option<&[f64]>) -> String {
 /// front end's table CSS.
 const CELL: &str = "padding:3px 10px;border-bottom:1px solid #ddd;vertical-align:top";
 
-/// The HTML of a table; `align(column, cell)` gives each cell's `text-align`.
 /// Whether a cell reads as a number: "0.142", "-0.05", "1e-6", "0.131 ± 0.024", "0.225 / 0.39".
 fn is_number(text: &str) -> bool {
     let mut chars = text.chars();
@@ -103,6 +102,7 @@ fn is_number(text: &str) -> bool {
     }
 }
 
+/// The HTML of a table; `align(column, cell)` gives each cell's `text-align`.
 fn html(
     header: &[&str],
     rows: &[Vec<String>],
